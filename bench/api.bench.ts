@@ -1,0 +1,86 @@
+// npm run bench:api [-- --db postgres] [--count N] [--connections 50] [--seconds 10]
+// Prints req/s and latency of GET /recordings/{id} and GET /recordings?call_id=... beside a
+// bare Fastify endpoint measured in the same run, and the MP3 encoding speed.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { openDatabase } from '../src/storage/db/database.js';
+import { migrateToLatest } from '../src/storage/db/migrator.js';
+import { KyselyAccountRepository } from '../src/storage/db/accounts.repo.js';
+import { AccountsService } from '../src/accounts/accounts.service.js';
+import { systemClock } from '../src/clock.js';
+import { createTestDatabase } from '../test/helpers/backends.js';
+import { freePort } from '../test/helpers/ports.js';
+import { load, printTable, type LoadResult } from './lib/load.js';
+import { seedRecordings } from './lib/seed-recordings.js';
+import { startProcess, stopProcess } from './lib/spawn.js';
+import { benchMp3Encode } from './mp3-encode.bench.js';
+
+const { values } = parseArgs({
+  options: {
+    db: { type: 'string', default: 'sqlite' },
+    count: { type: 'string' },
+    connections: { type: 'string', default: '50' },
+    seconds: { type: 'string', default: '10' },
+  },
+});
+const dialect = values.db === 'postgres' ? 'postgres' : 'sqlite';
+const count = Number(values.count ?? (dialect === 'postgres' ? 1_000_000 : 100_000));
+const connections = Number(values.connections);
+const seconds = Number(values.seconds);
+
+const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'telefonie-bench-'));
+let databaseUrl = `sqlite://${path.join(dataDir, 'bench.db')}`;
+let dropDatabase = async () => {};
+if (dialect === 'postgres') {
+  const created = await createTestDatabase(process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres');
+  databaseUrl = created.url;
+  dropDatabase = created.drop;
+}
+
+console.log(`seeding ${count.toLocaleString()} recordings in ${dialect}...`);
+const handle = openDatabase(databaseUrl);
+await migrateToLatest(handle.db);
+const accounts = new AccountsService(new KyselyAccountRepository(handle.db), systemClock, 5);
+const { accountId, apiKey } = await accounts.createAccount('bench');
+const t0 = performance.now();
+const { ids, callIds } = await seedRecordings(handle.db, dialect, accountId, count);
+console.log(`seeded in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+if (dialect === 'postgres') await (await import('kysely')).sql`ANALYZE recordings`.execute(handle.db);
+await handle.close();
+
+const barePort = await freePort();
+const apiPort = await freePort();
+const bare = await startProcess('bench/lib/bare-server.ts', { PORT: String(barePort) }, `http://127.0.0.1:${barePort}/bare`);
+const api = await startProcess(
+  'src/main.ts',
+  { PORT: String(apiPort), HOST: '127.0.0.1', DATA_DIR: dataDir, DATABASE_URL: databaseUrl, ROLES: 'api', LOG_LEVEL: 'warn', MEDIA_URL_SECRET: 'bench-secret-0123456789' },
+  `http://127.0.0.1:${apiPort}/healthz`,
+);
+
+const results: LoadResult[] = [];
+try {
+  const headers = { 'x-api-key': apiKey };
+  // Warm both servers (JIT, caches) before measuring.
+  await load('warm-up', { url: `http://127.0.0.1:${barePort}/bare`, connections, seconds: 2 });
+  await load('warm-up', { url: `http://127.0.0.1:${apiPort}`, paths: ids.map((id) => `/v1/recordings/recordings/${id}`), headers, connections, seconds: 3 });
+  results.push(await load('bare Fastify GET /bare (baseline)', { url: `http://127.0.0.1:${barePort}/bare`, connections, seconds }));
+  results.push(await load('GET /recordings/{id}', { url: `http://127.0.0.1:${apiPort}`, paths: ids.map((id) => `/v1/recordings/recordings/${id}`), headers, connections, seconds }));
+  results.push(await load('GET /recordings?call_id=', { url: `http://127.0.0.1:${apiPort}`, paths: callIds.map((c) => `/v1/recordings/recordings?call_id=${c}`), headers, connections, seconds }));
+} finally {
+  await stopProcess(api);
+  await stopProcess(bare);
+}
+
+console.log(`\n${dialect}, ${count.toLocaleString()} recordings, ${connections} connections, ${seconds} s each, load generator in this process:\n`);
+printTable(results);
+const [baseline, byId, byCall] = results;
+console.log(`\nGET /recordings/{id}: ${((byId.reqPerSec / baseline.reqPerSec) * 100).toFixed(0)}% of the bare endpoint's req/s (target ${dialect === 'postgres' ? '>= 40' : '>= 50'}%)`);
+console.log(`GET /recordings?call_id=: p99 ${byCall.p99Ms.toFixed(2)} ms (target <= ${dialect === 'postgres' ? 20 : 10} ms)`);
+
+const mp3 = await benchMp3Encode(60);
+console.log(`\nMP3 encoding of a 60-minute 8 kHz stereo recording: ${mp3.realtimeFactor.toFixed(0)}x real time (${mp3.seconds.toFixed(1)} s)`);
+
+await dropDatabase();
+fs.rmSync(dataDir, { recursive: true, force: true });

@@ -1,0 +1,39 @@
+import type { FastifyInstance } from 'fastify';
+import swagger from '@fastify/swagger';
+
+/** Base path of the versioned API, as in the seed contract's server URL. */
+export const API_PREFIX = '/v1/recordings';
+
+/**
+ * Registers document generation from route schemas. Shared schemas keep their `$id`
+ * as the component name, so `#/components/schemas/Recording` matches the seed.
+ */
+export async function registerOpenApi(app: FastifyInstance): Promise<void> {
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: {
+        title: 'Telefonie Call Recording API',
+        description:
+          'Record, store, and retrieve call recordings. Supports dual-channel recording, transcription, compliance archiving, and secure download URLs. A superset of the published seed contract.',
+        version: 'v1',
+      },
+      servers: [{ url: API_PREFIX, description: 'This server (relative to its host)' }],
+      components: { securitySchemes: { ApiKeyAuth: { type: 'apiKey', in: 'header', name: 'X-API-Key' } } },
+      security: [{ ApiKeyAuth: [] }],
+      tags: [
+        { name: 'Recordings', description: 'Manage call recordings' },
+        { name: 'Media', description: 'Signed media downloads' },
+      ],
+    },
+    refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) },
+  });
+}
+
+/**
+ * The document as committed in `openapi/openapi.json`. @fastify/swagger already writes
+ * paths relative to the server URL (`/recordings`, not `/v1/recordings/recordings`), as the seed does.
+ */
+export function openApiDocument(app: FastifyInstance): Record<string, any> {
+  return structuredClone(app.swagger()) as Record<string, any>;
+}

@@ -1,0 +1,39 @@
+import type { MediaUrlSigner } from '../recordings/media-url-signer.js';
+import type { Pricing } from '../recordings/pricing.js';
+import { isDownloadable, type MediaFormat, type Recording } from '../recordings/recording.js';
+import type { RecordingView } from './recordings.schemas.js';
+
+/** Turns domain recordings into API resources with fresh signed media URLs and a price. */
+export class RecordingViewer {
+  constructor(
+    private readonly signer: MediaUrlSigner,
+    private readonly pricing: Pricing,
+    private readonly defaultFormat: MediaFormat,
+  ) {}
+
+  /** The API representation of one recording. */
+  view(r: Recording): RecordingView {
+    const out: RecordingView = {
+      id: r.id,
+      call_id: r.callId,
+      account_id: r.accountId,
+      status: r.status,
+      duration: Math.round(r.durationMs / 1000),
+      channels: r.channels,
+      source: r.source,
+      price: this.pricing.priceOf(r.durationMs),
+      price_unit: this.pricing.currency,
+      date_created: r.dateCreated.toISOString(),
+      date_updated: r.dateUpdated.toISOString(),
+    };
+    if (r.sampleRate) out.sample_rate = r.sampleRate;
+    if (isDownloadable(r, 'wav') && isDownloadable(r, 'mp3')) {
+      out.media_urls = { wav: this.signer.urlFor(r.id, 'wav'), mp3: this.signer.urlFor(r.id, 'mp3') };
+      out.media_url = out.media_urls[this.defaultFormat];
+    }
+    if (r.errorCode) out.error_code = r.errorCode;
+    if (r.errorMessage) out.error_message = r.errorMessage;
+    if (r.details.channelMap) out.channel_map = r.details.channelMap;
+    return out;
+  }
+}

@@ -1,0 +1,115 @@
+import type { FastifyInstance } from 'fastify';
+import type { Static } from '@sinclair/typebox';
+import type { AccountsService } from '../accounts/accounts.service.js';
+import type { RecordingsService } from '../recordings/recordings.service.js';
+import { principalOf, requireApiKey } from './auth.js';
+import { problemResponses } from './common.schemas.js';
+import type { RecordingViewer } from './recording-view.js';
+import { ListRecordingsQuery, RecordingIdParams, RecordingListSchema, RecordingSchema, UploadQuery, type ListRecordingsQueryT } from './recordings.schemas.js';
+import { readUploadBody, registerUploadParsers } from './upload-body.js';
+import { Type } from '@sinclair/typebox';
+
+export interface RecordingsRouteDeps {
+  accounts: AccountsService;
+  recordings: RecordingsService;
+  viewer: RecordingViewer;
+  maxUploadBytes: number;
+}
+
+/** `/recordings`: the seed contract (list, get, delete) plus uploads. */
+export async function recordingsRoutes(app: FastifyInstance, deps: RecordingsRouteDeps): Promise<void> {
+  requireApiKey(app, deps.accounts);
+  registerUploadParsers(app, deps.maxUploadBytes);
+  const security = [{ ApiKeyAuth: [] }];
+
+  app.get<{ Querystring: ListRecordingsQueryT }>(
+    '/recordings',
+    {
+      schema: {
+        operationId: 'listRecordings',
+        summary: 'List Recordings',
+        description: 'Retrieve a list of call recordings in your account, newest first.',
+        tags: ['Recordings'],
+        security,
+        querystring: ListRecordingsQuery,
+        response: { 200: RecordingListSchema, ...problemResponses(400, 401) },
+      },
+    },
+    async (request) => {
+      const q = request.query;
+      const page = q.page ?? 1;
+      const size = q.page_size ?? 20;
+      const { items, total } = await deps.recordings.list(
+        principalOf(request).accountId,
+        {
+          callId: q.call_id,
+          status: q.status,
+          source: q.source,
+          createdAfter: q.date_created_after ? new Date(q.date_created_after) : undefined,
+          createdBefore: q.date_created_before ? new Date(q.date_created_before) : undefined,
+        },
+        { page, size },
+      );
+      return { recordings: items.map((r) => deps.viewer.view(r)), total, page, page_size: size };
+    },
+  );
+
+  app.get<{ Params: Static<typeof RecordingIdParams> }>(
+    '/recordings/:recording_id',
+    {
+      schema: {
+        operationId: 'getRecording',
+        summary: 'Get Recording',
+        description: 'Retrieve details and download URL for a specific recording.',
+        tags: ['Recordings'],
+        security,
+        params: RecordingIdParams,
+        response: { 200: Type.Ref(RecordingSchema), ...problemResponses(401, 404) },
+      },
+    },
+    async (request) => deps.viewer.view(await deps.recordings.get(principalOf(request).accountId, request.params.recording_id)),
+  );
+
+  app.delete<{ Params: Static<typeof RecordingIdParams> }>(
+    '/recordings/:recording_id',
+    {
+      schema: {
+        operationId: 'deleteRecording',
+        summary: 'Delete Recording',
+        description: 'Permanently delete a call recording and its media.',
+        tags: ['Recordings'],
+        security,
+        params: RecordingIdParams,
+        response: { 204: { description: 'Recording deleted', type: 'null' }, ...problemResponses(401, 404) },
+      },
+    },
+    async (request, reply) => {
+      await deps.recordings.delete(principalOf(request).accountId, request.params.recording_id);
+      return reply.code(204).send();
+    },
+  );
+
+  app.post<{ Querystring: Static<typeof UploadQuery> }>(
+    '/recordings',
+    {
+      bodyLimit: deps.maxUploadBytes,
+      schema: {
+        operationId: 'uploadRecording',
+        summary: 'Upload Recording',
+        description:
+          'Import a finished recording: a raw WAV (16-bit PCM, mu-law or A-law) or MP3 body, or multipart/form-data with a `file` part and a `call_id` field. Responds 201 with the recording `in-progress`; it becomes `completed` once both formats are stored.',
+        tags: ['Recordings'],
+        security,
+        querystring: UploadQuery,
+        consumes: ['audio/wav', 'audio/mpeg', 'multipart/form-data'],
+        response: { 201: Type.Ref(RecordingSchema), ...problemResponses(400, 401, 413, 415) },
+      },
+    },
+    async (request, reply) => {
+      const { audio, fields } = await readUploadBody(request, deps.maxUploadBytes);
+      const callId = request.query.call_id ?? (fields.call_id?.trim() || undefined);
+      const recording = await deps.recordings.createFromUpload(principalOf(request).accountId, audio, callId);
+      return reply.code(201).header('location', `/v1/recordings/recordings/${recording.id}`).send(deps.viewer.view(recording));
+    },
+  );
+}

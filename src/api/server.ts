@@ -1,0 +1,52 @@
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Logger } from '../logger.js';
+import type { Metrics } from '../observability/metrics.js';
+import { ProblemSchema } from './common.schemas.js';
+import { RecordingSchema } from './recordings.schemas.js';
+import { registerProblemHandlers } from './problem.js';
+import { API_PREFIX, openApiDocument, registerOpenApi } from './openapi.js';
+import { recordingsRoutes, type RecordingsRouteDeps } from './recordings.routes.js';
+import { mediaRoutes, type MediaRouteDeps } from './media.routes.js';
+import { healthRoutes, type HealthDeps } from './health.routes.js';
+
+export interface ApiDeps {
+  log: Logger;
+  metrics: Metrics;
+  recordings: RecordingsRouteDeps;
+  media: MediaRouteDeps;
+  health: HealthDeps;
+}
+
+/** Builds the HTTP API (not listening yet): every route registered explicitly, in one place. */
+export async function buildApiServer(deps: ApiDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    // pino's Logger is a FastifyBaseLogger; the cast keeps the instance's default generic type.
+    loggerInstance: deps.log as unknown as FastifyBaseLogger,
+    // Our onResponse hook logs what matters (failures); Fastify's two lines per request would drown it.
+    logController: new LogController({ disableRequestLogging: true }),
+    // Small default; the upload route raises its own limit.
+    bodyLimit: 1024 * 1024,
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: true, allErrors: false } },
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+  });
+  registerProblemHandlers(app);
+  await registerOpenApi(app);
+  app.addSchema(RecordingSchema);
+  app.addSchema(ProblemSchema);
+
+  // One log line per request that went wrong, and metrics for all of them, keyed by route template.
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    const seconds = reply.elapsedTime / 1000;
+    deps.metrics.httpRequests.inc({ route, method: request.method, status: reply.statusCode });
+    deps.metrics.httpDuration.observe({ route, method: request.method }, seconds);
+    if (reply.statusCode >= 400) request.log.info({ method: request.method, url: request.url.split('?')[0], status: reply.statusCode, ms: Math.round(seconds * 1000) }, 'request');
+  });
+
+  await app.register(async (scope) => recordingsRoutes(scope, deps.recordings), { prefix: API_PREFIX });
+  await app.register(async (scope) => mediaRoutes(scope, deps.media), { prefix: API_PREFIX });
+  await app.register(async (scope) => healthRoutes(scope, deps.health));
+  app.get(`${API_PREFIX}/openapi.json`, { schema: { hide: true } }, async () => openApiDocument(app));
+  return app;
+}

@@ -1,0 +1,122 @@
+import path from 'node:path';
+
+/** Roles a process can run; each process runs any subset. */
+export type Role = 'api' | 'ingest' | 'worker';
+
+export interface Config {
+  port: number;
+  host: string;
+  dataDir: string;
+  databaseUrl: string;
+  storageUrl: string;
+  /** Base URL clients use to reach us; absolute media URLs are built from it. */
+  publicUrl: string;
+  /** Lifetime of signed media URLs, in seconds. */
+  mediaUrlTtl: number;
+  /** Current signing secret; undefined means "generate one and keep it in DATA_DIR". */
+  mediaUrlSecret?: string;
+  /** Secrets that still verify (not sign) during rotation. */
+  mediaUrlPreviousSecrets: string[];
+  mediaDefaultFormat: 'mp3' | 'wav';
+  /** How S3-stored media is served: redirect to a presigned URL, or stream through us. */
+  mediaDelivery: 'redirect' | 'proxy';
+  /** Storage price per recorded minute, as a decimal string to avoid float drift. */
+  pricePerMinute: string;
+  priceCurrency: string;
+  /** Largest accepted upload body, in bytes. */
+  maxUploadBytes: number;
+  roles: Role[];
+  logLevel: string;
+  /** pg connection pool size per process. */
+  databasePoolSize: number;
+  /** Seconds an API key lookup may be served from the in-process cache. */
+  apiKeyCacheSeconds: number;
+}
+
+/** A configuration problem found at boot; the message names the variable and the fix. */
+export class ConfigError extends Error {}
+
+type Env = Record<string, string | undefined>;
+
+function intVar(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!/^\d+$/.test(raw.trim())) throw new ConfigError(`${name} must be a whole number, got "${raw}"`);
+  const value = Number(raw);
+  if (value < min || value > max) throw new ConfigError(`${name} must be between ${min} and ${max}, got ${value}`);
+  return value;
+}
+
+function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T): T {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!allowed.includes(raw as T)) throw new ConfigError(`${name} must be one of ${allowed.join(', ')}, got "${raw}"`);
+  return raw as T;
+}
+
+function urlVar(env: Env, name: string, fallback: string): string {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  try {
+    new URL(raw);
+  } catch {
+    throw new ConfigError(`${name} must be an absolute URL, got "${raw}"`);
+  }
+  return raw;
+}
+
+function parseRoles(raw: string | undefined): Role[] {
+  const all: Role[] = ['api', 'ingest', 'worker'];
+  if (!raw) return all;
+  const roles = raw.split(',').map((r) => r.trim()).filter(Boolean);
+  for (const role of roles) {
+    if (!all.includes(role as Role)) throw new ConfigError(`ROLES may contain api, ingest, worker; got "${role}"`);
+  }
+  if (roles.length === 0) throw new ConfigError('ROLES must name at least one role');
+  return roles as Role[];
+}
+
+function decimalVar(env: Env, name: string, fallback: string): string {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!/^\d+(\.\d+)?$/.test(raw)) throw new ConfigError(`${name} must be a non-negative decimal like 0.0005, got "${raw}"`);
+  return raw;
+}
+
+/** Reads and validates the environment; throws ConfigError with a precise message. */
+export function loadConfig(env: Env = process.env): Config {
+  const port = intVar(env, 'PORT', 8080, 0, 65535);
+  const dataDir = path.resolve(env.DATA_DIR || './data');
+  const secret = env.MEDIA_URL_SECRET;
+  if (secret !== undefined && secret !== '' && secret.length < 16) {
+    throw new ConfigError('MEDIA_URL_SECRET must be at least 16 characters');
+  }
+  const databaseUrl = env.DATABASE_URL || `sqlite://${path.join(dataDir, 'telefonie.db')}`;
+  if (!/^(sqlite|postgres|postgresql):/.test(databaseUrl)) {
+    throw new ConfigError(`DATABASE_URL must start with sqlite:// or postgres://, got "${databaseUrl}"`);
+  }
+  const storageUrl = env.STORAGE_URL || `file://${path.join(dataDir, 'media')}`;
+  if (!/^(file|s3):/.test(storageUrl)) {
+    throw new ConfigError(`STORAGE_URL must start with file:// or s3://, got "${storageUrl}"`);
+  }
+  return {
+    port,
+    host: env.HOST || '0.0.0.0',
+    dataDir,
+    databaseUrl,
+    storageUrl,
+    publicUrl: urlVar(env, 'PUBLIC_URL', `http://localhost:${port}`).replace(/\/+$/, ''),
+    mediaUrlTtl: intVar(env, 'MEDIA_URL_TTL', 3600, 1, 7 * 24 * 3600),
+    mediaUrlSecret: secret || undefined,
+    mediaUrlPreviousSecrets: (env.MEDIA_URL_PREVIOUS_SECRETS || '').split(',').map((s) => s.trim()).filter(Boolean),
+    mediaDefaultFormat: oneOf(env, 'MEDIA_DEFAULT_FORMAT', ['mp3', 'wav'] as const, 'mp3'),
+    mediaDelivery: oneOf(env, 'MEDIA_DELIVERY', ['redirect', 'proxy'] as const, 'redirect'),
+    pricePerMinute: decimalVar(env, 'PRICE_PER_MINUTE', '0.0005'),
+    priceCurrency: (env.PRICE_CURRENCY || 'USD').toUpperCase(),
+    maxUploadBytes: intVar(env, 'MAX_UPLOAD_BYTES', 512 * 1024 * 1024, 1024, 16 * 1024 ** 3),
+    roles: parseRoles(env.ROLES),
+    logLevel: oneOf(env, 'LOG_LEVEL', ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const, 'info'),
+    databasePoolSize: intVar(env, 'DATABASE_POOL_SIZE', 10, 1, 500),
+    apiKeyCacheSeconds: intVar(env, 'API_KEY_CACHE_SECONDS', 5, 0, 3600),
+  };
+}

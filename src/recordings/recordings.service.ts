@@ -1,0 +1,96 @@
+import type { Clock } from '../clock.js';
+import { notFound } from '../errors.js';
+import { ID_PREFIX, newId } from '../ids.js';
+import type { Logger } from '../logger.js';
+import type { JobQueue } from '../jobs/job-queue.js';
+import type { BlobStore } from '../storage/blob/blob-store.js';
+import { inspectUpload } from './upload-audio.js';
+import { mediaKey, type PageRequest, type Recording, type RecordingFilter } from './recording.js';
+import type { RecordingRepository } from './recording.repo.js';
+import type { RecordingEventSink } from './recording-events.js';
+
+export interface RecordingsDeps {
+  repo: RecordingRepository;
+  blobs: BlobStore;
+  jobs: JobQueue;
+  events: RecordingEventSink;
+  clock: Clock;
+  log: Logger;
+}
+
+/** The recording lifecycle as the API sees it: list, read, upload, delete. */
+export class RecordingsService {
+  constructor(private readonly deps: RecordingsDeps) {}
+
+  /** One recording of the account; 404 for unknown ids and for other accounts' ids alike. */
+  async get(accountId: string, id: string): Promise<Recording> {
+    const recording = await this.deps.repo.findById(accountId, id);
+    if (!recording) throw notFound('recording_not_found', `recording ${id} not found`);
+    return recording;
+  }
+
+  /** A page of the account's recordings, newest first, and the count of all matches. */
+  list(accountId: string, filter: RecordingFilter, page: PageRequest): Promise<{ items: Recording[]; total: number }> {
+    return this.deps.repo.list(accountId, filter, page);
+  }
+
+  /**
+   * Stores an uploaded file as a new recording. The body is checked completely first,
+   * so a bad upload leaves no row and no file; the second format is made by a job.
+   */
+  async createFromUpload(accountId: string, body: Buffer, callId?: string): Promise<Recording> {
+    const upload = inspectUpload(body);
+    const now = this.deps.clock.now();
+    const id = newId(ID_PREFIX.recording, now.getTime());
+    const key = mediaKey(accountId, id, upload.rendition.format);
+    const stored = await this.deps.blobs.put(key, upload.rendition.bytes, { contentType: upload.rendition.contentType });
+    const recording: Recording = {
+      id,
+      accountId,
+      callId: callId ?? newId(ID_PREFIX.call, now.getTime()),
+      status: 'in-progress',
+      source: 'upload',
+      channels: upload.channels,
+      sampleRate: upload.sampleRate,
+      durationMs: upload.durationMs,
+      errorCode: null,
+      errorMessage: null,
+      dateCreated: now,
+      dateUpdated: now,
+      media: { [upload.rendition.format]: { key, bytes: stored.size, sha256: stored.sha256 } },
+      details: { originalFormat: upload.originalFormat },
+    };
+    try {
+      await this.deps.repo.insert(recording);
+      await this.deps.jobs.send('recording.transcode', { recordingId: id }, { singletonKey: `transcode:${id}` });
+    } catch (err) {
+      // Nothing half-made stays behind: no row without its job, no file without its row.
+      await this.deps.repo.delete(accountId, id).catch(() => undefined);
+      await this.deps.blobs.delete(key).catch(() => undefined);
+      throw err;
+    }
+    await this.deps.events.publish('recording.in-progress', recording);
+    return recording;
+  }
+
+  /** Deletes a recording and its media; media URLs stop working at once because the row is gone. */
+  async delete(accountId: string, id: string): Promise<void> {
+    const deleted = await this.deps.repo.delete(accountId, id);
+    if (!deleted) throw notFound('recording_not_found', `recording ${id} not found`);
+    const keys = Object.values(deleted.media).map((m) => m!.key);
+    try {
+      await Promise.all(keys.map((k) => this.deps.blobs.delete(k)));
+    } catch (err) {
+      // Storage hiccup: the row is gone, so retry the file removal in the background until it succeeds.
+      this.deps.log.warn({ err, recordingId: id }, 'media delete failed; queued for retry');
+      await this.deps.jobs.send('media.delete', { keys });
+    }
+    await this.deps.events.publish('recording.deleted', deleted);
+  }
+
+  /** Fails a recording with a code the client can act on. */
+  async markFailed(recording: Recording, code: string, message: string): Promise<void> {
+    const changed = await this.deps.repo.update(recording.id, { status: 'failed', errorCode: code, errorMessage: message }, this.deps.clock.now(), 'in-progress');
+    if (changed) await this.deps.events.publish('recording.failed', { ...recording, status: 'failed', errorCode: code, errorMessage: message });
+  }
+}

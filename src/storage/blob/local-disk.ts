@@ -1,0 +1,113 @@
+import fs from 'node:fs';
+import fsp from 'node:fs/promises';
+import path from 'node:path';
+import { createHash, randomBytes } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import { assertSafeKey, BlobNotFoundError, type BlobStat, type BlobStore, type ByteRange, type PutResult } from './blob-store.js';
+
+/** Marks names of files being written; readers and listings skip them. */
+const TEMP_MARK = '.partial-';
+
+/** BlobStore on a local directory: write to a temporary file, fsync, then rename into place. */
+export class LocalDiskBlobStore implements BlobStore {
+  readonly description: string;
+
+  constructor(private readonly root: string) {
+    this.description = `file://${root}`;
+    fs.mkdirSync(root, { recursive: true });
+  }
+
+  private pathOf(key: string): string {
+    assertSafeKey(key);
+    return path.join(this.root, key);
+  }
+
+  async put(key: string, body: Readable | Buffer): Promise<PutResult> {
+    const finalPath = this.pathOf(key);
+    await fsp.mkdir(path.dirname(finalPath), { recursive: true });
+    const tempPath = path.join(path.dirname(finalPath), `${TEMP_MARK}${randomBytes(6).toString('hex')}-${path.basename(finalPath)}`);
+    const hash = createHash('sha256');
+    let size = 0;
+    try {
+      const handle = await fsp.open(tempPath, 'w');
+      try {
+        for await (const chunk of Buffer.isBuffer(body) ? [body] : body) {
+          const bytes = chunk as Buffer;
+          hash.update(bytes);
+          size += bytes.length;
+          await handle.write(bytes);
+        }
+        // Durable before it becomes visible: a crash never leaves a half-written object under its key.
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+      await fsp.rename(tempPath, finalPath);
+    } catch (err) {
+      await fsp.rm(tempPath, { force: true });
+      throw err;
+    }
+    return { size, sha256: hash.digest('hex') };
+  }
+
+  async get(key: string, range?: ByteRange): Promise<Readable> {
+    const stream = fs.createReadStream(this.pathOf(key), range ? { start: range.start, end: range.end } : {});
+    // Surface "no such file" as BlobNotFoundError before handing the stream out.
+    await new Promise<void>((resolve, reject) => {
+      stream.once('open', () => resolve());
+      stream.once('error', (err: NodeJS.ErrnoException) => reject(err.code === 'ENOENT' ? new BlobNotFoundError(key) : err));
+    });
+    return stream;
+  }
+
+  async stat(key: string): Promise<BlobStat | null> {
+    try {
+      const st = await fsp.stat(this.pathOf(key));
+      return { size: st.size, lastModified: st.mtime };
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw err;
+    }
+  }
+
+  async delete(key: string): Promise<void> {
+    const file = this.pathOf(key);
+    await fsp.rm(file, { force: true });
+    await this.pruneEmptyDirs(path.dirname(file));
+  }
+
+  async *list(prefix: string): AsyncIterable<{ key: string; size: number }> {
+    const start = prefix ? this.pathOf(prefix.replace(/\/+$/, '')) : this.root;
+    yield* this.walk(start);
+  }
+
+  private async *walk(dir: string): AsyncIterable<{ key: string; size: number }> {
+    let entries: fs.Dirent[];
+    try {
+      entries = await fsp.readdir(dir, { withFileTypes: true });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'ENOTDIR') return;
+      throw err;
+    }
+    for (const entry of entries) {
+      const full = path.join(dir, entry.name);
+      if (entry.isDirectory()) yield* this.walk(full);
+      else if (entry.isFile() && !entry.name.startsWith(TEMP_MARK)) {
+        const st = await fsp.stat(full);
+        yield { key: path.relative(this.root, full).split(path.sep).join('/'), size: st.size };
+      }
+    }
+  }
+
+  /** Removes directories emptied by a delete, up to the root, so deleted accounts leave no folders. */
+  private async pruneEmptyDirs(dir: string): Promise<void> {
+    while (dir.startsWith(this.root) && dir !== this.root) {
+      try {
+        await fsp.rmdir(dir);
+      } catch {
+        return;
+      }
+      dir = path.dirname(dir);
+    }
+  }
+}

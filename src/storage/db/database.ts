@@ -1,0 +1,53 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import SqliteDatabase from 'better-sqlite3';
+import pg from 'pg';
+import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
+import type { Database } from './schema.js';
+
+export type Dialect = 'sqlite' | 'postgres';
+
+export interface DatabaseHandle {
+  db: Kysely<Database>;
+  dialect: Dialect;
+  /** The pg pool when on PostgreSQL (pg-boss and metrics reuse its settings). */
+  pool?: pg.Pool;
+  close(): Promise<void>;
+}
+
+// bigint columns hold byte counts and durations far below 2^53: read them as numbers.
+pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
+
+/** Resolves `sqlite:///abs/file.db`, `sqlite://rel/file.db` or `sqlite::memory:` to a file name. */
+export function sqliteFileFromUrl(url: string): string {
+  if (url === 'sqlite::memory:' || url === 'sqlite://:memory:') return ':memory:';
+  return path.resolve(url.replace(/^sqlite:(\/\/)?/, ''));
+}
+
+/** Opens the database named by a DATABASE_URL, SQLite or PostgreSQL, behind one Kysely type. */
+export function openDatabase(url: string, opts: { poolSize?: number; onPoolError?: (err: Error) => void } = {}): DatabaseHandle {
+  if (url.startsWith('sqlite:')) return openSqlite(sqliteFileFromUrl(url));
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: opts.poolSize ?? 10,
+    connectionTimeoutMillis: 3000,
+    // Keep-alive so a dead server is noticed instead of hanging a request.
+    keepAlive: true,
+  });
+  // An idle client losing its connection emits here; without a listener node would crash.
+  pool.on('error', (err) => opts.onPoolError?.(err));
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  return { db, dialect: 'postgres', pool, close: () => db.destroy() };
+}
+
+function openSqlite(file: string): DatabaseHandle {
+  if (file !== ':memory:') fs.mkdirSync(path.dirname(file), { recursive: true });
+  const sqlite = new SqliteDatabase(file);
+  // WAL lets readers run beside the single writer; NORMAL sync is durable across process crashes.
+  sqlite.pragma('journal_mode = WAL');
+  sqlite.pragma('synchronous = NORMAL');
+  sqlite.pragma('busy_timeout = 5000');
+  sqlite.pragma('foreign_keys = ON');
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  return { db, dialect: 'sqlite', close: () => db.destroy() };
+}

@@ -1,0 +1,10 @@
+import type { Migration } from 'kysely';
+import * as m001 from './001-initial.js';
+
+/**
+ * Every migration, in order. Names sort lexically and are never renamed: the
+ * database records which names it has applied.
+ */
+export const migrations: Record<string, Migration> = {
+  '001-initial': m001,
+};

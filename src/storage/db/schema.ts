@@ -1,0 +1,66 @@
+/**
+ * Table shapes as Kysely sees them. Times are ISO-8601 UTC strings with milliseconds
+ * (`2026-11-27T17:08:53.123Z`) in both SQLite and PostgreSQL: they sort correctly as text,
+ * so one query works on both dialects.
+ */
+export interface AccountsTable {
+  id: string;
+  name: string;
+  created_at: string;
+}
+
+export interface ApiKeysTable {
+  id: string;
+  account_id: string;
+  /** SHA-256 of the whole key, hex. Keys are 256-bit random, so a fast hash is enough. */
+  key_hash: string;
+  created_at: string;
+  revoked_at: string | null;
+}
+
+export interface RecordingsTable {
+  id: string;
+  account_id: string;
+  call_id: string;
+  status: string;
+  source: string;
+  channels: number;
+  sample_rate: number | null;
+  /** Recorded length in milliseconds (the API shows whole seconds). */
+  duration_ms: number;
+  error_code: string | null;
+  error_message: string | null;
+  date_created: string;
+  date_updated: string;
+  wav_key: string | null;
+  wav_bytes: number | null;
+  wav_sha256: string | null;
+  mp3_key: string | null;
+  mp3_bytes: number | null;
+  mp3_sha256: string | null;
+  /** JSON text: free-form details (channel map, upload info) that are not filtered on. */
+  details: string | null;
+}
+
+export interface JobsTable {
+  id: string;
+  name: string;
+  payload: string;
+  /** queued | active | completed | failed */
+  state: string;
+  attempts: number;
+  max_attempts: number;
+  run_at: string;
+  locked_until: string | null;
+  singleton_key: string | null;
+  last_error: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface Database {
+  accounts: AccountsTable;
+  api_keys: ApiKeysTable;
+  recordings: RecordingsTable;
+  jobs: JobsTable;
+}

@@ -1,0 +1,128 @@
+import type { FastifyInstance } from 'fastify';
+import { sql } from 'kysely';
+import type { Config } from './config.js';
+import { systemClock, type Clock } from './clock.js';
+import { createLogger, type Logger } from './logger.js';
+import { Metrics } from './observability/metrics.js';
+import { openDatabase, type DatabaseHandle } from './storage/db/database.js';
+import { assertSchemaCurrent, migrateToLatest } from './storage/db/migrator.js';
+import { KyselyRecordingRepository } from './storage/db/recordings.repo.js';
+import { KyselyAccountRepository } from './storage/db/accounts.repo.js';
+import { openBlobStore } from './storage/blob/open-blob-store.js';
+import type { BlobStore } from './storage/blob/blob-store.js';
+import { MeteredBlobStore } from './storage/blob/metered-blob-store.js';
+import type { JobQueue } from './jobs/job-queue.js';
+import { EmbeddedJobQueue } from './jobs/embedded-queue.js';
+import { PgBossJobQueue } from './jobs/pg-boss-queue.js';
+import { registerJobHandlers } from './jobs/register-handlers.js';
+import { AccountsService } from './accounts/accounts.service.js';
+import { RecordingsService } from './recordings/recordings.service.js';
+import { RenditionsService } from './recordings/renditions.service.js';
+import { MediaUrlSigner } from './recordings/media-url-signer.js';
+import { Pricing } from './recordings/pricing.js';
+import { noEvents } from './recordings/recording-events.js';
+import type { RecordingRepository } from './recordings/recording.repo.js';
+import { resolveMediaUrlSecret } from './media-url-secret.js';
+import { buildApiServer } from './api/server.js';
+import { RecordingViewer } from './api/recording-view.js';
+
+export interface WiringOptions {
+  clock?: Clock;
+  log?: Logger;
+  /** Apply pending migrations at boot; default: yes on SQLite (zero set-up), no on PostgreSQL (run `telefonie migrate`). */
+  migrate?: boolean;
+}
+
+/** Everything one process runs, built from the configuration. */
+export interface AppContext {
+  config: Config;
+  log: Logger;
+  clock: Clock;
+  metrics: Metrics;
+  database: DatabaseHandle;
+  blobs: BlobStore;
+  jobs: JobQueue;
+  repo: RecordingRepository;
+  accounts: AccountsService;
+  recordings: RecordingsService;
+  renditions: RenditionsService;
+  signer: MediaUrlSigner;
+  api?: FastifyInstance;
+  /** Starts the configured roles (listening sockets, job workers). */
+  start(): Promise<void>;
+  /** Graceful stop: no new work, in-flight requests and jobs finish, then connections close. */
+  stop(): Promise<void>;
+}
+
+/** Composition root: config → adapters → services → roles. No framework, just arguments. */
+export async function createApp(config: Config, opts: WiringOptions = {}): Promise<AppContext> {
+  const clock = opts.clock ?? systemClock;
+  const log = opts.log ?? createLogger(config.logLevel, { roles: config.roles.join(',') });
+  const metrics = new Metrics();
+  const mediaUrlSecret = resolveMediaUrlSecret(config);
+  const database = openDatabase(config.databaseUrl, {
+    poolSize: config.databasePoolSize,
+    onPoolError: (err) => log.warn({ err: err.message }, 'database connection lost'),
+  });
+  try {
+    if (opts.migrate ?? database.dialect === 'sqlite') await migrateToLatest(database.db);
+    else await assertSchemaCurrent(database.db);
+  } catch (err) {
+    await database.close();
+    throw err;
+  }
+
+  const blobs = new MeteredBlobStore(openBlobStore(config.storageUrl), metrics);
+  const jobs: JobQueue =
+    database.dialect === 'postgres' ? new PgBossJobQueue(config.databaseUrl, log) : new EmbeddedJobQueue(database.db, clock, log);
+  const repo = new KyselyRecordingRepository(database.db);
+  const accounts = new AccountsService(new KyselyAccountRepository(database.db), clock, config.apiKeyCacheSeconds);
+  const events = noEvents;
+  const recordings = new RecordingsService({ repo, blobs, jobs, events, clock, log });
+  const renditions = new RenditionsService({ repo, blobs, events, clock, log });
+  const signer = new MediaUrlSigner(mediaUrlSecret, config.mediaUrlPreviousSecrets, config.mediaUrlTtl, config.publicUrl, clock);
+  const viewer = new RecordingViewer(signer, new Pricing(config.pricePerMinute, config.priceCurrency), config.mediaDefaultFormat);
+
+  let shuttingDown = false;
+  const ctx: AppContext = {
+    config, log, clock, metrics, database, blobs, jobs, repo, accounts, recordings, renditions, signer,
+    async start() {
+      await jobs.start();
+      if (config.roles.includes('worker')) await registerJobHandlers(ctx);
+      if (config.roles.includes('api')) {
+        ctx.api = await buildApiServer({
+          log,
+          metrics,
+          recordings: { accounts, recordings, viewer, maxUploadBytes: config.maxUploadBytes },
+          media: { signer, repo, blobs, redirect: config.mediaDelivery === 'redirect', presignTtlSeconds: 60 },
+          health: {
+            pingDatabase: async () => {
+              await sql`select 1`.execute(database.db);
+            },
+            metrics,
+            sampleGauges: async () => {
+              for (const c of await jobs.counts()) {
+                for (const state of ['queued', 'active', 'failed'] as const) metrics.jobQueueDepth.set({ job: c.name, state }, c[state]);
+              }
+              if (database.pool) {
+                metrics.dbPool.set({ state: 'total' }, database.pool.totalCount);
+                metrics.dbPool.set({ state: 'idle' }, database.pool.idleCount);
+                metrics.dbPool.set({ state: 'waiting' }, database.pool.waitingCount);
+              }
+            },
+            isShuttingDown: () => shuttingDown,
+          },
+        });
+        await ctx.api.listen({ port: config.port, host: config.host });
+      }
+      log.info({ roles: config.roles, database: database.dialect, storage: blobs.description }, 'telefonie started');
+    },
+    async stop() {
+      shuttingDown = true;
+      await ctx.api?.close();
+      await jobs.stop();
+      await database.close();
+    },
+  };
+  return ctx;
+}

@@ -1,0 +1,117 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { backendNames } from '../helpers/backends.js';
+import { startTestServer, type TestServer } from '../helpers/test-server.js';
+import { ManualClock } from '../../src/clock.js';
+import { pcmWav, sine } from '../helpers/audio.js';
+import { uploadAudio, waitForRecording } from '../helpers/recordings.js';
+
+describe.each(backendNames())('listing recordings on %s', (backend) => {
+  let server: TestServer;
+  const clock = new ManualClock(new Date('2026-01-01T00:00:00.000Z'));
+  const ids: string[] = [];
+  const created: string[] = [];
+  beforeAll(async () => {
+    server = await startTestServer(backend, { clock });
+    const wav = pcmWav(sine(440, 0.5, 8000), 8000, 1);
+    // 25 recordings one minute apart; call ids alternate between two calls; two share a timestamp.
+    for (let i = 0; i < 25; i++) {
+      if (i !== 13) clock.advance(60_000);
+      const rec = await uploadAudio(server, wav, 'audio/wav', `?call_id=CA-list-${i % 2}`);
+      ids.push(rec.id);
+      created.push(rec.date_created);
+    }
+    for (const id of ids) await waitForRecording(server, id);
+  });
+  afterAll(async () => server?.close());
+
+  it('pages newest first with a stable order and a total of all matches', async () => {
+    const seen: string[] = [];
+    for (let page = 1; page <= 3; page++) {
+      const res = await server.api(`/recordings?page=${page}&page_size=10`);
+      expect(res.status).toBe(200);
+      const body = await res.json();
+      expect(body.total).toBe(25);
+      expect(body.recordings.length).toBe(page < 3 ? 10 : 5);
+      seen.push(...body.recordings.map((r: any) => r.id));
+    }
+    expect(new Set(seen).size).toBe(25);
+    const expected = ids
+      .map((id, i) => ({ id, at: created[i] }))
+      .sort((a, b) => (a.at === b.at ? (a.id < b.id ? 1 : -1) : a.at < b.at ? 1 : -1))
+      .map((r) => r.id);
+    expect(seen).toEqual(expected);
+    const past = await (await server.api('/recordings?page=4&page_size=10')).json();
+    expect(past).toMatchObject({ recordings: [], total: 25 });
+  });
+
+  it('defaults to 20 per page', async () => {
+    const body = await (await server.api('/recordings')).json();
+    expect(body.recordings.length).toBe(20);
+    expect(body.page_size).toBe(20);
+  });
+
+  it('filters by call_id, status, source and creation time', async () => {
+    const byCall = await (await server.api('/recordings?call_id=CA-list-1&page_size=100')).json();
+    expect(byCall.total).toBe(12);
+    expect(byCall.recordings.every((r: any) => r.call_id === 'CA-list-1')).toBe(true);
+    expect((await (await server.api('/recordings?status=completed')).json()).total).toBe(25);
+    expect((await (await server.api('/recordings?status=failed')).json()).total).toBe(0);
+    expect((await (await server.api('/recordings?source=upload')).json()).total).toBe(25);
+    expect((await (await server.api('/recordings?source=automatic')).json()).total).toBe(0);
+    const after = created[10];
+    const before = created[20];
+    const window = await (await server.api(`/recordings?date_created_after=${encodeURIComponent(after)}&date_created_before=${encodeURIComponent(before)}&page_size=100`)).json();
+    const expected = created.filter((c) => c >= after && c < before).length;
+    expect(window.total).toBe(expected);
+    expect(window.recordings.every((r: any) => r.date_created >= after && r.date_created < before)).toBe(true);
+    const combined = await (await server.api(`/recordings?call_id=CA-list-0&date_created_after=${encodeURIComponent(after)}`)).json();
+    expect(combined.recordings.every((r: any) => r.call_id === 'CA-list-0' && r.date_created >= after)).toBe(true);
+  });
+
+  it.each([
+    ['status=paused', 'status'],
+    ['status=COMPLETED', 'status'],
+    ['page_size=101', 'page_size'],
+    ['page_size=0', 'page_size'],
+    ['page=0', 'page'],
+    ['page=-1', 'page'],
+    ['page=abc', 'page'],
+    ['date_created_after=yesterday', 'date_created_after'],
+  ])('rejects %s with 400 naming the parameter', async (query, parameter) => {
+    const res = await server.api(`/recordings?${query}`);
+    expect(res.status).toBe(400);
+    expect(res.headers.get('content-type')).toContain('application/problem+json');
+    const body = await res.json();
+    expect(body.code).toBe('invalid_query');
+    expect(body.parameter).toBe(parameter);
+  });
+
+  it('never shows one account another account\'s recordings: 404, not 403', async () => {
+    const other = await server.app.accounts.createAccount('other');
+    const list = await (await server.api('/recordings', { key: other.apiKey })).json();
+    expect(list.total).toBe(0);
+    const res = await server.api(`/recordings/${ids[0]}`, { key: other.apiKey });
+    expect(res.status).toBe(404);
+    expect((await server.api(`/recordings/${ids[0]}`, { method: 'DELETE', key: other.apiKey })).status).toBe(404);
+    expect((await server.api(`/recordings/${ids[0]}`)).status).toBe(200);
+  });
+
+  it('answers 401 without a key, with a wrong key and with a revoked key', async () => {
+    const missing = await server.api('/recordings', { key: null });
+    expect(missing.status).toBe(401);
+    expect((await missing.json()).code).toBe('api_key_missing');
+    const wrong = await server.api('/recordings', { key: server.account.apiKey + 'x' });
+    expect(wrong.status).toBe(401);
+    expect((await wrong.json()).code).toBe('api_key_invalid');
+    const extra = await server.app.accounts.createKey(server.account.accountId);
+    expect((await server.api('/recordings', { key: extra.apiKey })).status).toBe(200);
+    await server.app.accounts.revokeKey(extra.keyId);
+    expect((await server.api('/recordings', { key: extra.apiKey })).status).toBe(401);
+  });
+
+  it('prices a recording by started minutes at the configured rate', async () => {
+    const rec = await (await server.api(`/recordings/${ids[0]}`)).json();
+    // 0.5 s → one started minute at the default 0.0005 USD.
+    expect(rec).toMatchObject({ price: '0.0005', price_unit: 'USD' });
+  });
+});
