@@ -15,7 +15,7 @@ import { freePort } from '../test/helpers/ports.js';
 import { load, printTable, type LoadResult } from './lib/load.js';
 import { seedRecordings } from './lib/seed-recordings.js';
 import { startProcess, stopProcess } from './lib/spawn.js';
-import { benchMp3Encode } from './mp3-encode.bench.js';
+import { benchMp3Encode, printMp3Bench } from './mp3-encode.bench.js';
 
 const { values } = parseArgs({
   options: {
@@ -79,8 +79,8 @@ const [baseline, byId, byCall] = results;
 console.log(`\nGET /recordings/{id}: ${((byId.reqPerSec / baseline.reqPerSec) * 100).toFixed(0)}% of the bare endpoint's req/s (target ${dialect === 'postgres' ? '>= 40' : '>= 50'}%)`);
 console.log(`GET /recordings?call_id=: p99 ${byCall.p99Ms.toFixed(2)} ms (target <= ${dialect === 'postgres' ? 20 : 10} ms)`);
 
-const mp3 = await benchMp3Encode(60);
-console.log(`\nMP3 encoding of a 60-minute 8 kHz stereo recording: ${mp3.realtimeFactor.toFixed(0)}x real time (${mp3.seconds.toFixed(1)} s)`);
+console.log('\nMP3 encoding of a 60-minute 8 kHz stereo upload:');
+printMp3Bench(await benchMp3Encode(60));
 
 await dropDatabase();
 fs.rmSync(dataDir, { recursive: true, force: true });

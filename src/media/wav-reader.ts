@@ -60,8 +60,9 @@ export interface DecodedAudio {
   samples: Int16Array;
 }
 
-/** Lowest and highest sample rate (Hz) we accept; outside is not a voice recording. */
+/** Lowest sample rate (Hz) we accept; below is not a voice recording. */
 export const WAV_MIN_SAMPLE_RATE = 4000;
+/** Highest sample rate (Hz) we accept. */
 export const WAV_MAX_SAMPLE_RATE = 192000;
 
 const FORMAT_PCM = 0x0001;

@@ -49,6 +49,7 @@ export interface ChannelCounters {
   trimmedSamples: number;
 }
 
+/** Timeline placement and flush batching of one channel's samples, in memory. */
 export class ChannelBuffer {
   /** Timeline end of everything accepted so far (buffered or flushed), in samples. */
   end = 0;

@@ -26,6 +26,7 @@ export interface FlushSchedulerOptions {
   maxConcurrent?: number;
 }
 
+/** Flushes many RecordingWriters from one unref'd timer, a bounded number at a time. */
 export class FlushScheduler {
   private readonly writers = new Set<FlushableWriter>();
   /** Writers waiting for a flush slot or being flushed, so a tick does not queue them twice. */
@@ -81,7 +82,9 @@ export class FlushScheduler {
     this.stopped = true;
     if (this.timer !== null) clearInterval(this.timer);
     this.timer = null;
-    for (const w of this.writers) if (w.state === 'open' && !this.pending.has(w)) this.flushLimited(w);
+    // Writers mid-flush too: their own flush() queues behind the running one, so audio
+    // buffered since that one started is written as well.
+    for (const w of this.writers) if (w.state === 'open') this.flushLimited(w);
     this.writers.clear();
     // Flushes started by earlier ticks finish too: stop() means everything is on disk.
     await Promise.all(this.inFlight);

@@ -49,6 +49,7 @@ const LONG_GAP_SECONDS = 1;
 // First buffer size; the buffer grows once to what accumulates between flushes.
 const INITIAL_BUFFER_SECONDS = 0.5;
 
+/** Spools one recording: synchronous buffered writes, batched appends, crash-safe layout. */
 export class RecordingWriter {
   readonly recordingId: string;
   readonly sampleRate: number;
@@ -121,6 +122,7 @@ export class RecordingWriter {
     return new RecordingWriter(dir, meta, handles);
   }
 
+  /** Where the writer is in its life; only 'open' accepts audio. */
   get state(): RecordingWriterState {
     return this.stateValue;
   }

@@ -14,7 +14,7 @@
  */
 import fsp from 'node:fs/promises';
 import { Readable } from 'node:stream';
-import type { BlobStore } from '../storage/blob/blob-store.js';
+import type { BlobStore, PutResult } from '../storage/blob/blob-store.js';
 import { WAV_HEADER_BYTES, wavHeaderFixed } from '../media/wav.js';
 import { interleave } from '../media/mix.js';
 import { channelFile, readSpoolMeta, type SpoolMeta } from './spool.js';
@@ -71,7 +71,7 @@ export async function spoolToWav(dir: string): Promise<SpoolWav> {
 /** Renders a spool as WAV and stores it under `key`; checks that exactly the announced bytes were stored. */
 export async function uploadSpool(dir: string, blobs: BlobStore, key: string): Promise<UploadedSpool> {
   const wav = await spoolToWav(dir);
-  let put;
+  let put: PutResult;
   try {
     put = await blobs.put(key, wav.stream, { contentType: 'audio/wav' });
   } finally {

@@ -16,23 +16,41 @@ export interface SignedMediaRequest {
  * Old secrets keep verifying during rotation, but only the current one signs.
  */
 export class MediaUrlSigner {
+  /** Expiry times are rounded down to this many seconds so repeated reads reuse one URL (and its HMAC). */
+  private readonly expiryStepSeconds: number;
+  private readonly cache = new Map<string, { expires: number; url: string }>();
+
   constructor(
     private readonly secret: string,
     private readonly previousSecrets: string[],
     private readonly ttlSeconds: number,
     private readonly publicUrl: string,
     private readonly clock: Clock,
-  ) {}
+  ) {
+    this.expiryStepSeconds = Math.max(1, Math.min(60, Math.floor(ttlSeconds / 10)));
+  }
 
   private static mac(secret: string, recordingId: string, format: string, expires: string): Buffer {
     return createHmac('sha256', secret).update(`${recordingId}\n${format}\n${expires}`).digest();
   }
 
-  /** Absolute URL for one rendition, valid for the configured TTL from now. */
+  /**
+   * Absolute URL for one rendition, valid for the configured TTL from now, less at most
+   * one rounding step (TTL/10, capped at 60 s): URLs stay identical for that step, which
+   * spares an HMAC per read and lets clients and proxies cache them.
+   */
   urlFor(recordingId: string, format: MediaFormat): string {
-    const expires = String(Math.floor(this.clock.now().getTime() / 1000) + this.ttlSeconds);
-    const signature = MediaUrlSigner.mac(this.secret, recordingId, format, expires).toString('base64url');
-    return `${this.publicUrl}/v1/recordings/media/${recordingId}.${format}?expires=${expires}&signature=${signature}`;
+    const step = this.expiryStepSeconds;
+    const expires = Math.floor((Math.floor(this.clock.now().getTime() / 1000) + this.ttlSeconds) / step) * step;
+    const cacheKey = `${recordingId}.${format}`;
+    const cached = this.cache.get(cacheKey);
+    if (cached && cached.expires === expires) return cached.url;
+    const signature = MediaUrlSigner.mac(this.secret, recordingId, format, String(expires)).toString('base64url');
+    const url = `${this.publicUrl}/v1/recordings/media/${recordingId}.${format}?expires=${expires}&signature=${signature}`;
+    // Bounded: a full cache is dropped wholesale, cheaper than LRU bookkeeping per read.
+    if (this.cache.size >= 20_000) this.cache.clear();
+    this.cache.set(cacheKey, { expires, url });
+    return url;
   }
 
   /** True only for an unexpired URL signed by the current or a previous secret; never says which check failed. */

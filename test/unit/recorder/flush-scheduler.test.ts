@@ -25,8 +25,9 @@ async function openWriter(recordingId = 'RE1'): Promise<RecordingWriter> {
 }
 
 /** An in-memory writer whose flush the test controls. */
-function fakeWriter(flush: () => Promise<void>): FlushableWriter & { state: string } {
-  return { recordingId: 'REfake', state: 'open', error: null, bufferedSince: 0, flushing: false, flush: vi.fn(flush) } as unknown as FlushableWriter & { state: string };
+type FakeWriter = FlushableWriter & { state: string; bufferedSince: number | null };
+function fakeWriter(flush: () => Promise<void>): FakeWriter {
+  return { recordingId: 'REfake', state: 'open', error: null, bufferedSince: 0, flushing: false, flush: vi.fn(flush) } as unknown as FakeWriter;
 }
 
 describe('FlushScheduler', () => {
@@ -107,6 +108,26 @@ describe('FlushScheduler', () => {
     expect(logger.error).toHaveBeenCalledTimes(1);
     expect(logger.error).toHaveBeenCalledWith({ err: diskFull, recordingId: 'REfake' }, expect.stringMatching(/spool write failed/));
     expect(s.size).toBe(1);
+  });
+
+  it('runs at most maxConcurrent flushes at once and still flushes every due writer', async () => {
+    const s = new FlushScheduler(20, { maxConcurrent: 3 });
+    schedulers.push(s);
+    let running = 0;
+    let maxRunning = 0;
+    const writers = Array.from({ length: 20 }, () => {
+      const w = fakeWriter(async () => {
+        running++;
+        maxRunning = Math.max(maxRunning, running);
+        await new Promise((r) => setTimeout(r, 5));
+        running--;
+        w.bufferedSince = null; // flushed: nothing buffered until the next write
+      });
+      return w;
+    });
+    for (const w of writers) s.add(w);
+    expect(await waitFor(() => writers.every((w) => (w.flush as ReturnType<typeof vi.fn>).mock.calls.length === 1), 2000)).toBe(true);
+    expect(maxRunning).toBe(3);
   });
 
   it('does not queue a second flush behind one that is still writing (slow disk)', async () => {

@@ -118,6 +118,22 @@ describe('RecordingWriter timeline', () => {
     expect(readChannel(w.dir, 1)).toEqual(concat(signal(1, 0, 160), other(80), zeros(60), signal(1, 300, 160)));
   });
 
+  it('never lets audio of an earlier flush (buffers are reused) leak into a later gap', async () => {
+    const a = await openWriter({ recordingId: 'REa' });
+    const b = await openWriter({ recordingId: 'REb' });
+    // Fill and flush buffers with loud audio, so the pool holds dirty buffers...
+    for (let i = 0; i < 5; i++) {
+      a.write(1, i * 4000, other(4000, 30000));
+      await a.flush();
+    }
+    // ...then a gap in another recording lands in one of them.
+    b.write(1, 0, signal(1, 0, 160));
+    await b.flush();
+    b.write(1, 3000, signal(1, 3000, 160));
+    await Promise.all([a.close(), b.close()]);
+    expect(readChannel(b.dir, 1)).toEqual(concat(signal(1, 0, 160), zeros(2840), signal(1, 3000, 160)));
+  });
+
   it('leaves long gaps as holes that read back as zeros, in order, within one flush', async () => {
     const w = await openWriter();
     const gap = 8000 * 3; // 3 s, above the 1 s threshold for holes
