@@ -52,7 +52,7 @@ await handle.close();
 
 const barePort = await freePort();
 const apiPort = await freePort();
-const bare = await startProcess('bench/lib/bare-server.ts', { PORT: String(barePort) }, `http://127.0.0.1:${barePort}/bare`);
+const bare = await startProcess('bench/lib/bare-server.ts', { PORT: String(barePort) }, `http://127.0.0.1:${barePort}/healthz`);
 const api = await startProcess(
   'src/main.ts',
   { PORT: String(apiPort), HOST: '127.0.0.1', DATA_DIR: dataDir, DATABASE_URL: databaseUrl, ROLES: 'api', LOG_LEVEL: 'warn', MEDIA_URL_SECRET: 'bench-secret-0123456789' },
@@ -63,9 +63,10 @@ const results: LoadResult[] = [];
 try {
   const headers = { 'x-api-key': apiKey };
   // Warm both servers (JIT, caches) before measuring.
-  await load('warm-up', { url: `http://127.0.0.1:${barePort}/bare`, connections, seconds: 2 });
+  const barePaths = ids.map((id) => `/bare/${id}`);
+  await load('warm-up', { url: `http://127.0.0.1:${barePort}`, paths: barePaths, connections, seconds: 2 });
   await load('warm-up', { url: `http://127.0.0.1:${apiPort}`, paths: ids.map((id) => `/v1/recordings/recordings/${id}`), headers, connections, seconds: 3 });
-  results.push(await load('bare Fastify GET /bare (baseline)', { url: `http://127.0.0.1:${barePort}/bare`, connections, seconds }));
+  results.push(await load('bare Fastify GET /bare/{id} (baseline)', { url: `http://127.0.0.1:${barePort}`, paths: barePaths, connections, seconds }));
   results.push(await load('GET /recordings/{id}', { url: `http://127.0.0.1:${apiPort}`, paths: ids.map((id) => `/v1/recordings/recordings/${id}`), headers, connections, seconds }));
   results.push(await load('GET /recordings?call_id=', { url: `http://127.0.0.1:${apiPort}`, paths: callIds.map((c) => `/v1/recordings/recordings?call_id=${c}`), headers, connections, seconds }));
 } finally {

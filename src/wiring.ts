@@ -75,7 +75,7 @@ export async function createApp(config: Config, opts: WiringOptions = {}): Promi
   const blobs = new MeteredBlobStore(openBlobStore(config.storageUrl), metrics);
   const jobs: JobQueue =
     database.dialect === 'postgres' ? new PgBossJobQueue(config.databaseUrl, log) : new EmbeddedJobQueue(database.db, clock, log);
-  const repo = new KyselyRecordingRepository(database.db);
+  const repo = new KyselyRecordingRepository(database);
   const accounts = new AccountsService(new KyselyAccountRepository(database.db), clock, config.apiKeyCacheSeconds);
   const events = noEvents;
   const recordings = new RecordingsService({ repo, blobs, jobs, events, clock, log });

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import pg from 'pg';
-import { Kysely, PostgresDialect } from 'kysely';
+import { Kysely, PostgresDialect, type CompiledQuery } from 'kysely';
 import { CachedSqliteDialect } from './sqlite-dialect.js';
 import type { Database } from './schema.js';
 
@@ -11,6 +11,11 @@ export type Dialect = 'sqlite' | 'postgres';
 export interface DatabaseHandle {
   db: Kysely<Database>;
   dialect: Dialect;
+  /**
+   * Runs a compiled SELECT straight on the driver. Kysely's executor costs ~40 µs of
+   * promise hops per query under load, more than the query; hot read paths use this.
+   */
+  read<R>(compiled: CompiledQuery): Promise<R[]>;
   /** The pg pool when on PostgreSQL (pg-boss and metrics reuse its settings). */
   pool?: pg.Pool;
   close(): Promise<void>;
@@ -38,7 +43,8 @@ export function openDatabase(url: string, opts: { poolSize?: number; onPoolError
   // An idle client losing its connection emits here; without a listener node would crash.
   pool.on('error', (err) => opts.onPoolError?.(err));
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-  return { db, dialect: 'postgres', pool, close: () => db.destroy() };
+  const read = async <R>(compiled: CompiledQuery): Promise<R[]> => (await pool.query(compiled.sql, compiled.parameters as unknown[])).rows as R[];
+  return { db, dialect: 'postgres', pool, read, close: () => db.destroy() };
 }
 
 function openSqlite(file: string): DatabaseHandle {
@@ -49,7 +55,9 @@ function openSqlite(file: string): DatabaseHandle {
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('busy_timeout = 5000');
   sqlite.pragma('foreign_keys = ON');
-  const db = new Kysely<Database>({ dialect: new CachedSqliteDialect(sqlite) });
-  return { db, dialect: 'sqlite', close: () => db.destroy() };
+  const dialect = new CachedSqliteDialect(sqlite);
+  const db = new Kysely<Database>({ dialect });
+  const read = async <R>(compiled: CompiledQuery): Promise<R[]> => dialect.driver.read<R>(compiled);
+  return { db, dialect: 'sqlite', read, close: () => db.destroy() };
 }
 

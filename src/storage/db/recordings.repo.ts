@@ -1,5 +1,7 @@
-import type { Kysely, Selectable, SelectQueryBuilder } from 'kysely';
+import type { CompiledQuery, Kysely, Selectable, SelectQueryBuilder } from 'kysely';
+import { reusableQuery } from './reusable-query.js';
 import type { Database, RecordingsTable } from './schema.js';
+import type { DatabaseHandle } from './database.js';
 import type { RecordingPatch, RecordingRepository } from '../../recordings/recording.repo.js';
 import type { MediaFormat, PageRequest, Recording, RecordingFilter, StoredMedia } from '../../recordings/recording.js';
 
@@ -58,7 +60,18 @@ function applyFilter<O>(
 
 /** RecordingRepository on Kysely: the same SQL on SQLite and PostgreSQL. */
 export class KyselyRecordingRepository implements RecordingRepository {
-  constructor(private readonly db: Kysely<Database>) {}
+  private readonly db: Kysely<Database>;
+  private readonly read: DatabaseHandle['read'];
+
+  private readonly byIdQuery: (id: string, accountId: string) => CompiledQuery;
+
+  constructor(handle: Pick<DatabaseHandle, 'db' | 'read'>) {
+    this.db = handle.db;
+    this.read = handle.read;
+    this.byIdQuery = reusableQuery(2, (id: string, accountId: string) =>
+      this.db.selectFrom('recordings').selectAll().where('id', '=', id).where('account_id', '=', accountId),
+    );
+  }
 
   async insert(r: Recording): Promise<void> {
     await this.db
@@ -84,24 +97,28 @@ export class KyselyRecordingRepository implements RecordingRepository {
   }
 
   async findById(accountId: string, id: string): Promise<Recording | null> {
-    const row = await this.db.selectFrom('recordings').selectAll().where('id', '=', id).where('account_id', '=', accountId).executeTakeFirst();
+    const [row] = await this.read<Row>(this.byIdQuery(id, accountId));
     return row ? recordingFromRow(row) : null;
   }
 
   async findByIdUnscoped(id: string): Promise<Recording | null> {
-    const row = await this.db.selectFrom('recordings').selectAll().where('id', '=', id).executeTakeFirst();
+    const [row] = await this.read<Row>(this.db.selectFrom('recordings').selectAll().where('id', '=', id).compile());
     return row ? recordingFromRow(row) : null;
   }
 
   async list(accountId: string, filter: RecordingFilter, page: PageRequest): Promise<{ items: Recording[]; total: number }> {
-    const rows = await applyFilter(this.db.selectFrom('recordings').selectAll(), accountId, filter)
-      // id breaks ties between equal timestamps, so pages never overlap or skip.
-      .orderBy('date_created', 'desc')
-      .orderBy('id', 'desc')
-      .limit(page.size)
-      .offset((page.page - 1) * page.size)
-      .execute();
-    const counted = await applyFilter(this.db.selectFrom('recordings').select((eb) => eb.fn.countAll<number>().as('n')), accountId, filter).executeTakeFirstOrThrow();
+    const rows = await this.read<Row>(
+      applyFilter(this.db.selectFrom('recordings').selectAll(), accountId, filter)
+        // id breaks ties between equal timestamps, so pages never overlap or skip.
+        .orderBy('date_created', 'desc')
+        .orderBy('id', 'desc')
+        .limit(page.size)
+        .offset((page.page - 1) * page.size)
+        .compile(),
+    );
+    const [counted] = await this.read<{ n: number }>(
+      applyFilter(this.db.selectFrom('recordings').select((eb) => eb.fn.countAll<number>().as('n')), accountId, filter).compile(),
+    );
     return { items: rows.map(recordingFromRow), total: Number(counted.n) };
   }
 

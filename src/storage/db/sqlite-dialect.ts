@@ -8,16 +8,20 @@ import { CompiledQuery, SqliteDialect, type DatabaseConnection, type Driver, typ
  * (Kysely's own mutex wakes every waiter on each release, O(n²) with n requests in flight).
  */
 export class CachedSqliteDialect extends SqliteDialect {
-  constructor(private readonly sqlite: SqliteDatabase.Database) {
+  readonly driver: QueuedSqliteDriver;
+
+  constructor(sqlite: SqliteDatabase.Database) {
     super({ database: sqlite });
+    this.driver = new QueuedSqliteDriver(sqlite);
   }
 
   override createDriver(): Driver {
-    return new QueuedSqliteDriver(this.sqlite);
+    return this.driver;
   }
 }
 
-class QueuedSqliteDriver implements Driver {
+/** The driver; also runs compiled reads directly, without Kysely's per-query async machinery. */
+export class QueuedSqliteDriver implements Driver {
   private readonly connection: CachedSqliteConnection;
   private busy = false;
   private readonly waiters: Array<() => void> = [];
@@ -27,6 +31,22 @@ class QueuedSqliteDriver implements Driver {
   }
 
   async init(): Promise<void> {}
+
+  /**
+   * Runs a compiled read at once when the connection is free (the common case: every
+   * query is synchronous), else after the queue, so it never runs inside someone's transaction.
+   */
+  read<R>(compiled: CompiledQuery): R[] | Promise<R[]> {
+    if (!this.busy) return this.connection.readRows<R>(compiled);
+    return (async () => {
+      const connection = await this.acquireConnection();
+      try {
+        return (connection as CachedSqliteConnection).readRows<R>(compiled);
+      } finally {
+        await this.releaseConnection();
+      }
+    })();
+  }
 
   async acquireConnection(): Promise<DatabaseConnection> {
     if (this.busy) await new Promise<void>((resolve) => this.waiters.push(resolve));
@@ -71,6 +91,11 @@ class CachedSqliteConnection implements DatabaseConnection {
       this.statements.set(sql, statement);
     }
     return statement;
+  }
+
+  /** Rows of a compiled SELECT, synchronously. */
+  readRows<R>(compiled: CompiledQuery): R[] {
+    return this.prepare(compiled.sql).all(compiled.parameters as unknown[]) as R[];
   }
 
   async executeQuery<R>(compiled: CompiledQuery): Promise<QueryResult<R>> {

@@ -18,7 +18,7 @@ describe('recordings repository paging (in-memory SQLite)', () => {
     handle = openDatabase('sqlite::memory:');
     await migrateToLatest(handle.db);
     await handle.db.insertInto('accounts').values([{ id: 'A', name: 'a', created_at: '' }, { id: 'B', name: 'b', created_at: '' }]).execute();
-    repo = new KyselyRecordingRepository(handle.db);
+    repo = new KyselyRecordingRepository(handle);
     // 30 recordings; every third pair shares a timestamp to exercise the id tie-break.
     for (let i = 0; i < 30; i++) await repo.insert(recording(i, 'A', new Date(Date.UTC(2026, 0, 1, 0, Math.floor(i / 2)))));
     await repo.insert(recording(99, 'B', new Date(Date.UTC(2026, 0, 1))));
