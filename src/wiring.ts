@@ -14,7 +14,7 @@ import { MeteredBlobStore } from './storage/blob/metered-blob-store.js';
 import type { JobQueue } from './jobs/job-queue.js';
 import { EmbeddedJobQueue } from './jobs/embedded-queue.js';
 import { PgBossJobQueue } from './jobs/pg-boss-queue.js';
-import { registerJobHandlers } from './jobs/register-handlers.js';
+import { registerJobHandlers, scheduleJobs } from './jobs/register-handlers.js';
 import { AccountsService } from './accounts/accounts.service.js';
 import { RecordingsService } from './recordings/recordings.service.js';
 import { RenditionsService } from './recordings/renditions.service.js';
@@ -89,12 +89,18 @@ export async function createApp(config: Config, opts: WiringOptions = {}): Promi
     async start() {
       await jobs.start();
       if (config.roles.includes('worker')) await registerJobHandlers(ctx);
-      if (config.roles.includes('api')) {
+      if (config.roles.includes('worker')) await scheduleJobs(jobs);
+      // Every process listens on PORT: the API when it has the api role, health and /metrics always.
+      {
         ctx.api = await buildApiServer({
           log,
           metrics,
-          recordings: { accounts, recordings, viewer, maxUploadBytes: config.maxUploadBytes },
-          media: { signer, repo, blobs, redirect: config.mediaDelivery === 'redirect', presignTtlSeconds: 60 },
+          api: config.roles.includes('api')
+            ? {
+                recordings: { accounts, recordings, viewer, maxUploadBytes: config.maxUploadBytes },
+                media: { signer, repo, blobs, redirect: config.mediaDelivery === 'redirect', presignTtlSeconds: 60 },
+              }
+            : undefined,
           health: {
             pingDatabase: async () => {
               await sql`select 1`.execute(database.db);

@@ -12,12 +12,12 @@ import { healthRoutes, type HealthDeps } from './health.routes.js';
 export interface ApiDeps {
   log: Logger;
   metrics: Metrics;
-  recordings: RecordingsRouteDeps;
-  media: MediaRouteDeps;
+  /** The versioned API; absent in processes without the `api` role, which serve only health and metrics. */
+  api?: { recordings: RecordingsRouteDeps; media: MediaRouteDeps };
   health: HealthDeps;
 }
 
-/** Builds the HTTP API (not listening yet): every route registered explicitly, in one place. */
+/** Builds the HTTP server (not listening yet): every route registered explicitly, in one place. */
 export async function buildApiServer(deps: ApiDeps): Promise<FastifyInstance> {
   const app = Fastify({
     // pino's Logger is a FastifyBaseLogger; the cast keeps the instance's default generic type.
@@ -44,9 +44,12 @@ export async function buildApiServer(deps: ApiDeps): Promise<FastifyInstance> {
     if (reply.statusCode >= 400) request.log.info({ method: request.method, url: request.url.split('?')[0], status: reply.statusCode, ms: Math.round(seconds * 1000) }, 'request');
   });
 
-  await app.register(async (scope) => recordingsRoutes(scope, deps.recordings), { prefix: API_PREFIX });
-  await app.register(async (scope) => mediaRoutes(scope, deps.media), { prefix: API_PREFIX });
+  const api = deps.api;
+  if (api) {
+    await app.register(async (scope) => recordingsRoutes(scope, api.recordings), { prefix: API_PREFIX });
+    await app.register(async (scope) => mediaRoutes(scope, api.media), { prefix: API_PREFIX });
+    app.get(`${API_PREFIX}/openapi.json`, { schema: { hide: true } }, async () => openApiDocument(app));
+  }
   await app.register(async (scope) => healthRoutes(scope, deps.health));
-  app.get(`${API_PREFIX}/openapi.json`, { schema: { hide: true } }, async () => openApiDocument(app));
   return app;
 }

@@ -26,6 +26,7 @@ export class EmbeddedJobQueue implements JobQueue {
   private stopped = true;
   private polling = false;
   private pollAgain = false;
+  private lastPruneMs = 0;
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -140,6 +141,20 @@ export class EmbeddedJobQueue implements JobQueue {
   private async claimAndRun(): Promise<void> {
     const now = this.clock.now();
     const nowIso = now.toISOString();
+    if (now.getTime() - this.lastPruneMs > 10 * 60_000) {
+      // Completed jobs are kept a day for inspection, failed ones a week, then dropped.
+      this.lastPruneMs = now.getTime();
+      const day = 24 * 3600_000;
+      await this.db
+        .deleteFrom('jobs')
+        .where((eb) =>
+          eb.or([
+            eb.and([eb('state', '=', 'completed'), eb('updated_at', '<', new Date(now.getTime() - day).toISOString())]),
+            eb.and([eb('state', '=', 'failed'), eb('updated_at', '<', new Date(now.getTime() - 7 * day).toISOString())]),
+          ]),
+        )
+        .execute();
+    }
     for (const [name, worker] of this.workers) {
       const free = worker.concurrency - worker.running;
       if (free <= 0) continue;

@@ -7,6 +7,8 @@ export interface JobMap {
   'recording.transcode': { recordingId: string };
   /** Remove blobs left behind by a deleted recording (retried until storage answers). */
   'media.delete': { keys: string[] };
+  /** Scheduled: re-queue conversions whose job was lost (a worker killed between storing and queueing). */
+  'recording.sweep-stuck': Record<string, never>;
 }
 
 export type JobName = keyof JobMap;
@@ -22,6 +24,10 @@ export interface RetryPolicy {
 export const JOB_POLICIES: Record<JobName, RetryPolicy> = {
   'recording.transcode': { retryLimit: 3, retryDelaySeconds: 5, expireInSeconds: 15 * 60 },
   'media.delete': { retryLimit: 10, retryDelaySeconds: 30, expireInSeconds: 5 * 60 },
+  'recording.sweep-stuck': { retryLimit: 0, retryDelaySeconds: 60, expireInSeconds: 5 * 60 },
 };
+
+/** Cron schedules (UTC) of recurring jobs, started by worker processes. */
+export const JOB_SCHEDULES: Array<{ name: JobName; cron: string }> = [{ name: 'recording.sweep-stuck', cron: '*/5 * * * *' }];
 
 export const JOB_NAMES = Object.keys(JOB_POLICIES) as JobName[];

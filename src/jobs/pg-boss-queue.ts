@@ -79,9 +79,10 @@ export class PgBossJobQueue implements JobQueue {
           await handler(job.data, { jobId: job.id, attempt: job.retryCount + 1 });
         } catch (err) {
           if (err instanceof PermanentJobError) {
-            // pg-boss retries anything thrown; a permanent failure completes the job as failed without retry.
+            // pg-boss retries any failure while retries remain; spend them first so this one fails for good.
             this.log.error({ job: name, jobId: job.id, err: err.message }, 'job failed permanently');
-            await this.boss.fail(name, job.id, { message: err.message, permanent: true });
+            await this.boss.getDb().executeSql(`UPDATE ${SCHEMA}.job SET retry_limit = retry_count WHERE name = $1 AND id = $2`, [name, job.id]);
+            await this.boss.fail(name, job.id, { message: err.message, code: err.code, permanent: true });
             return;
           }
           this.log.warn({ job: name, jobId: job.id, attempt: job.retryCount + 1, err: (err as Error).message }, 'job failed');

@@ -24,6 +24,8 @@ export interface RecordingRepository {
    * workers racing on one transition produce one visible change. Returns whether a row changed.
    */
   update(id: string, patch: RecordingPatch, now: Date, onlyIfStatus?: RecordingStatus): Promise<boolean>;
+  /** Ids of in-progress recordings with at least one stored rendition, unchanged since `before` (their conversion stalled). */
+  listStalledConversions(before: Date, limit: number): Promise<string[]>;
   /** Deletes the row; returns the deleted recording, or null when there was none. */
   delete(accountId: string, id: string): Promise<Recording | null>;
 }

@@ -140,6 +140,18 @@ export class KyselyRecordingRepository implements RecordingRepository {
     return Number(result.numUpdatedRows) > 0;
   }
 
+  async listStalledConversions(before: Date, limit: number): Promise<string[]> {
+    const rows = await this.db
+      .selectFrom('recordings')
+      .select('id')
+      .where('status', '=', 'in-progress')
+      .where((eb) => eb.or([eb('wav_key', 'is not', null), eb('mp3_key', 'is not', null)]))
+      .where('date_updated', '<', before.toISOString())
+      .limit(limit)
+      .execute();
+    return rows.map((r) => r.id);
+  }
+
   async delete(accountId: string, id: string): Promise<Recording | null> {
     const row = await this.db.deleteFrom('recordings').where('id', '=', id).where('account_id', '=', accountId).returningAll().executeTakeFirst();
     return row ? recordingFromRow(row) : null;
