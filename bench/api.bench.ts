@@ -16,6 +16,8 @@ import { load, printTable, type LoadResult } from './lib/load.js';
 import { seedRecordings } from './lib/seed-recordings.js';
 import { startProcess, stopProcess } from './lib/spawn.js';
 import { benchMp3Encode, printMp3Bench } from './mp3-encode.bench.js';
+import { startS3rver } from './lib/s3-stream.js';
+import { measureStreaming, prepareStreamProbe, BENCH_SECRET } from './lib/stream-probe.js';
 
 const { values } = parseArgs({
   options: {
@@ -50,16 +52,24 @@ console.log(`seeded in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 if (dialect === 'postgres') await (await import('kysely')).sql`ANALYZE recordings`.execute(handle.db);
 await handle.close();
 
+// At scale, media lives in a bucket (s3rver here) and is streamed through the service.
+const s3 = dialect === 'postgres' ? await startS3rver() : undefined;
+const streamProbe = s3 ? await prepareStreamProbe(databaseUrl, s3.storageUrl, accountId) : undefined;
+
 const barePort = await freePort();
 const apiPort = await freePort();
 const bare = await startProcess('bench/lib/bare-server.ts', { PORT: String(barePort) }, `http://127.0.0.1:${barePort}/healthz`);
 const api = await startProcess(
   'src/main.ts',
-  { PORT: String(apiPort), HOST: '127.0.0.1', DATA_DIR: dataDir, DATABASE_URL: databaseUrl, ROLES: 'api', LOG_LEVEL: 'warn', MEDIA_URL_SECRET: 'bench-secret-0123456789' },
+  {
+    PORT: String(apiPort), HOST: '127.0.0.1', PUBLIC_URL: `http://127.0.0.1:${apiPort}`, DATA_DIR: dataDir, DATABASE_URL: databaseUrl, ROLES: 'api', LOG_LEVEL: 'warn',
+    MEDIA_URL_SECRET: BENCH_SECRET, ...(s3 ? { STORAGE_URL: s3.storageUrl, MEDIA_DELIVERY: 'proxy' } : {}),
+  },
   `http://127.0.0.1:${apiPort}/healthz`,
 );
 
 const results: LoadResult[] = [];
+let streamFigures: { direct: number; service: number } | undefined;
 try {
   const headers = { 'x-api-key': apiKey };
   // Warm both servers (JIT, caches) before measuring.
@@ -69,6 +79,7 @@ try {
   results.push(await load('bare Fastify GET /bare/{id} (baseline)', { url: `http://127.0.0.1:${barePort}`, paths: barePaths, connections, seconds }));
   results.push(await load('GET /recordings/{id}', { url: `http://127.0.0.1:${apiPort}`, paths: ids.map((id) => `/v1/recordings/recordings/${id}`), headers, connections, seconds }));
   results.push(await load('GET /recordings?call_id=', { url: `http://127.0.0.1:${apiPort}`, paths: callIds.map((c) => `/v1/recordings/recordings?call_id=${c}`), headers, connections, seconds }));
+  if (streamProbe) streamFigures = await measureStreaming(streamProbe, `http://127.0.0.1:${apiPort}`);
 } finally {
   await stopProcess(api);
   await stopProcess(bare);
@@ -79,6 +90,11 @@ printTable(results);
 const [baseline, byId, byCall] = results;
 console.log(`\nGET /recordings/{id}: ${((byId.reqPerSec / baseline.reqPerSec) * 100).toFixed(0)}% of the bare endpoint's req/s (target ${dialect === 'postgres' ? '>= 40' : '>= 50'}%)`);
 console.log(`GET /recordings?call_id=: p99 ${byCall.p99Ms.toFixed(2)} ms (target <= ${dialect === 'postgres' ? 20 : 10} ms)`);
+
+if (streamFigures) {
+  console.log(`\n60-minute 8 kHz stereo WAV (115 MB) from s3rver, median of 5: direct from the bucket ${streamFigures.direct.toFixed(0)} MB/s, through the service ${streamFigures.service.toFixed(0)} MB/s = ${((streamFigures.service / streamFigures.direct) * 100).toFixed(0)}% (target >= 80%)`);
+}
+await s3?.stop();
 
 console.log('\nMP3 encoding of a 60-minute 8 kHz stereo upload:');
 printMp3Bench(await benchMp3Encode(60));
