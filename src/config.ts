@@ -31,6 +31,22 @@ export interface Config {
   databasePoolSize: number;
   /** Seconds an API key lookup may be served from the in-process cache. */
   apiKeyCacheSeconds: number;
+  /** SIPREC: SIP over UDP and TCP. */
+  sipPort: number;
+  sipHost: string;
+  /** Address put in SDP answers and Contact; default: the address the INVITE arrived on. */
+  sipAdvertisedAddress?: string;
+  sipRealm: string;
+  rtpPortMin: number;
+  rtpPortMax: number;
+  /** A live call whose media stops for this long ends (the recording keeps what arrived), seconds. */
+  rtpTimeoutSeconds: number;
+  /** The same while every stream is on hold, seconds. */
+  rtpHoldTimeoutSeconds: number;
+  /** Channels of live recordings: 2 = each party on its own channel, 1 = mono mix. */
+  recordingChannels: 1 | 2;
+  /** Where live audio is spooled before it is stored. */
+  spoolDir: string;
 }
 
 /** A configuration problem found at boot; the message names the variable and the fix. */
@@ -83,6 +99,26 @@ function decimalVar(env: Env, name: string, fallback: string): string {
   return raw;
 }
 
+function sipConfig(env: Env, dataDir: string) {
+  const rtpPortMin = intVar(env, 'RTP_PORT_MIN', 20000, 1024, 65534);
+  const rtpPortMax = intVar(env, 'RTP_PORT_MAX', 40000, 1025, 65535);
+  if (rtpPortMax - rtpPortMin < 2) throw new ConfigError(`RTP_PORT_MAX (${rtpPortMax}) must be at least RTP_PORT_MIN (${rtpPortMin}) + 2`);
+  const advertised = env.SIP_ADVERTISED_ADDRESS || undefined;
+  if (advertised && !/^[0-9a-fA-F:.]+$/.test(advertised)) throw new ConfigError(`SIP_ADVERTISED_ADDRESS must be an IP address, got "${advertised}"`);
+  return {
+    sipPort: intVar(env, 'SIP_PORT', 5060, 0, 65535),
+    sipHost: env.SIP_HOST || '0.0.0.0',
+    sipAdvertisedAddress: advertised,
+    sipRealm: env.SIP_REALM || 'telefonie',
+    rtpPortMin,
+    rtpPortMax,
+    rtpTimeoutSeconds: intVar(env, 'RTP_TIMEOUT', 60, 1, 86400),
+    rtpHoldTimeoutSeconds: intVar(env, 'RTP_HOLD_TIMEOUT', 7200, 1, 7 * 86400),
+    recordingChannels: Number(oneOf(env, 'RECORDING_CHANNELS', ['1', '2'] as const, '2')) as 1 | 2,
+    spoolDir: path.resolve(env.SPOOL_DIR || path.join(dataDir, 'spool')),
+  };
+}
+
 /** Reads and validates the environment; throws ConfigError with a precise message. */
 export function loadConfig(env: Env = process.env): Config {
   const port = intVar(env, 'PORT', 8080, 0, 65535);
@@ -118,5 +154,6 @@ export function loadConfig(env: Env = process.env): Config {
     logLevel: oneOf(env, 'LOG_LEVEL', ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const, 'info'),
     databasePoolSize: intVar(env, 'DATABASE_POOL_SIZE', 10, 1, 500),
     apiKeyCacheSeconds: intVar(env, 'API_KEY_CACHE_SECONDS', 5, 0, 3600),
+    ...sipConfig(env, dataDir),
   };
 }

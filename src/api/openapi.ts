@@ -24,6 +24,7 @@ export async function registerOpenApi(app: FastifyInstance): Promise<void> {
       tags: [
         { name: 'Recordings', description: 'Manage call recordings' },
         { name: 'Media', description: 'Signed media downloads' },
+        { name: 'SIP trunks', description: 'SIPREC clients allowed to record into the account' },
       ],
     },
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) },

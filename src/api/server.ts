@@ -8,12 +8,16 @@ import { API_PREFIX, openApiDocument, registerOpenApi } from './openapi.js';
 import { recordingsRoutes, type RecordingsRouteDeps } from './recordings.routes.js';
 import { mediaRoutes, type MediaRouteDeps } from './media.routes.js';
 import { healthRoutes, type HealthDeps } from './health.routes.js';
+import { sipTrunksRoutes } from './sip-trunks.routes.js';
+import { SipTrunkSchema } from './sip-trunks.schemas.js';
+import type { AccountsService } from '../accounts/accounts.service.js';
+import type { TrunksService } from '../trunks/trunks.service.js';
 
 export interface ApiDeps {
   log: Logger;
   metrics: Metrics;
   /** The versioned API; absent in processes without the `api` role, which serve only health and metrics. */
-  api?: { recordings: RecordingsRouteDeps; media: MediaRouteDeps };
+  api?: { accounts: AccountsService; recordings: RecordingsRouteDeps; media: MediaRouteDeps; trunks: TrunksService };
   health: HealthDeps;
 }
 
@@ -34,6 +38,7 @@ export async function buildApiServer(deps: ApiDeps): Promise<FastifyInstance> {
   await registerOpenApi(app);
   app.addSchema(RecordingSchema);
   app.addSchema(ProblemSchema);
+  app.addSchema(SipTrunkSchema);
 
   // One log line per request that went wrong, and metrics for all of them, keyed by route template.
   app.addHook('onResponse', async (request, reply) => {
@@ -48,6 +53,7 @@ export async function buildApiServer(deps: ApiDeps): Promise<FastifyInstance> {
   if (api) {
     await app.register(async (scope) => recordingsRoutes(scope, api.recordings), { prefix: API_PREFIX });
     await app.register(async (scope) => mediaRoutes(scope, api.media), { prefix: API_PREFIX });
+    await app.register(async (scope) => sipTrunksRoutes(scope, { accounts: api.accounts, trunks: api.trunks }), { prefix: API_PREFIX });
     app.get(`${API_PREFIX}/openapi.json`, { schema: { hide: true } }, async () => openApiDocument(app));
   }
   await app.register(async (scope) => healthRoutes(scope, deps.health));

@@ -22,9 +22,20 @@ export interface ChannelMapEntry {
   participant: { aor?: string; name?: string; role?: string };
 }
 
+/** A DTMF digit heard during a live recording, ms from the recording's start. */
+export interface DtmfEntry {
+  digit: string;
+  channel: number;
+  startMs: number;
+  durationMs: number;
+}
+
 /** Details kept as JSON: not filtered on, shown on the Recording. */
 export interface RecordingDetails {
   channelMap?: ChannelMapEntry[];
+  dtmf?: DtmfEntry[];
+  /** Which parties a live recording keeps. */
+  track?: 'both' | 'inbound' | 'outbound';
   /** Upload: the format the client sent, e.g. "wav/mulaw" or "mp3". */
   originalFormat?: string;
 }

@@ -23,7 +23,12 @@ export async function startTestServer(backendName: Backend['name'], opts: { env?
   const backend = await setupBackend(backendName);
   const port = await freePort();
   const baseUrl = `http://127.0.0.1:${port}`;
-  const env = { PORT: String(port), HOST: '127.0.0.1', PUBLIC_URL: baseUrl, ...backend.env, ...opts.env };
+  // SIP on a random port and a random RTP range, so test servers running in parallel never collide.
+  const rtpBase = 20000 + 2 * Math.floor(Math.random() * 19000);
+  const env = {
+    PORT: String(port), HOST: '127.0.0.1', PUBLIC_URL: baseUrl, SIP_PORT: '0', SIP_HOST: '127.0.0.1', RTP_PORT_MIN: String(rtpBase), RTP_PORT_MAX: String(rtpBase + 400),
+    ...backend.env, ...opts.env,
+  };
   const config = loadConfig(env);
   if (backendName === 'postgres+s3') {
     // At scale migrations are an explicit step (`telefonie migrate`); do it as an operator would.

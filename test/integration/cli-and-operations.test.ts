@@ -9,7 +9,7 @@ import { noise, pcmWav } from '../helpers/audio.js';
 
 describe('the telefonie command and a server process on embedded defaults', () => {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'telefonie-cli-'));
-  const env = { DATA_DIR: dataDir, LOG_LEVEL: 'info' };
+  const env = { DATA_DIR: dataDir, LOG_LEVEL: 'info', SIP_PORT: '0' };
   let port: number;
   let server: ServerProcess;
   let baseUrl: string;
@@ -112,7 +112,7 @@ describe('configuration errors', () => {
     [{ ROLES: 'api,cooking' }, 'ROLES may contain'],
     [{ MEDIA_URL_SECRET: 'short' }, 'MEDIA_URL_SECRET must be at least 16'],
   ])('%o stops the server at boot with a clear message', async (bad, message) => {
-    const proc = startServerProcess({ DATA_DIR: fs.mkdtempSync(path.join(os.tmpdir(), 'telefonie-cfg-')), ...bad });
+    const proc = startServerProcess({ DATA_DIR: fs.mkdtempSync(path.join(os.tmpdir(), 'telefonie-cfg-')), SIP_PORT: '0', ...bad });
     expect(await proc.exited).toBe(78);
     expect(proc.output()).toContain(message);
   });

@@ -23,7 +23,7 @@ describe.skipIf(!enabled)('two API processes and one worker on one PostgreSQL da
     database = await createTestDatabase();
     storageUrl = await createTestBucket();
     dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'telefonie-multi-'));
-    const shared = { DATABASE_URL: database.url, STORAGE_URL: storageUrl, MEDIA_URL_SECRET: 'multi-secret-0123456789', DATA_DIR: dataDir, LOG_LEVEL: 'warn', MEDIA_DELIVERY: 'proxy' };
+    const shared = { DATABASE_URL: database.url, STORAGE_URL: storageUrl, MEDIA_URL_SECRET: 'multi-secret-0123456789', DATA_DIR: dataDir, LOG_LEVEL: 'warn', MEDIA_DELIVERY: 'proxy', SIP_PORT: '0' };
     expect((await runCli(['migrate'], shared)).code).toBe(0);
     apiKey = JSON.parse((await runCli(['accounts', 'create', 'multi'], shared)).stdout).api_key;
     for (const roles of ['api', 'api', 'worker']) {

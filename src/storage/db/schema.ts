@@ -58,7 +58,42 @@ export interface JobsTable {
   updated_at: string;
 }
 
+export interface SipTrunksTable {
+  id: string;
+  account_id: string;
+  name: string;
+  request_uri_user: string;
+  /** JSON array of addresses and CIDR ranges. */
+  allowed_sources: string;
+  auth_username: string | null;
+  /** SIP digest needs the shared secret itself (not a one-way hash); never returned by the API. */
+  auth_password: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface CallsTable {
+  id: string;
+  account_id: string;
+  /** The identifier users see and filter by (also Recording.call_id). */
+  call_id: string;
+  /** siprec | stream */
+  ingest: string;
+  /** in-progress | completed */
+  status: string;
+  trunk_id: string | null;
+  from_uri: string | null;
+  to_uri: string | null;
+  direction: string | null;
+  started_at: string;
+  ended_at: string | null;
+  /** JSON: participants, metadata identifiers, custom parameters. */
+  details: string | null;
+}
+
 export interface Database {
+  sip_trunks: SipTrunksTable;
+  calls: CallsTable;
   accounts: AccountsTable;
   api_keys: ApiKeysTable;
   recordings: RecordingsTable;

@@ -1,5 +1,6 @@
 import type { Migration } from 'kysely';
 import * as m001 from './001-initial.js';
+import * as m002 from './002-live-calls.js';
 
 /**
  * Every migration, in order. Names sort lexically and are never renamed: the
@@ -7,4 +8,5 @@ import * as m001 from './001-initial.js';
  */
 export const migrations: Record<string, Migration> = {
   '001-initial': m001,
+  '002-live-calls': m002,
 };

@@ -1,0 +1,15 @@
+import type { Call } from './call.js';
+import type { Track } from '../recorder/recording-tap.js';
+
+/** Whether and how a new live call is recorded from its first moment. */
+export type RecordingDecision = { record: false } | { record: true; channels: 1 | 2; track: Track };
+
+/** Decides automatic recording for a new call. */
+export interface RecordingPolicy {
+  decide(call: Call): Promise<RecordingDecision>;
+}
+
+/** Records every call, with the configured channel count. */
+export function recordEverything(channels: 1 | 2): RecordingPolicy {
+  return { decide: async () => ({ record: true, channels, track: 'both' }) };
+}

@@ -1,0 +1,41 @@
+import type { AppContext } from '../wiring.js';
+import { recordEverything } from '../calls/recording-policy.js';
+import { PortAllocator } from './rtp/port-allocator.js';
+import { SiprecServer } from './siprec/siprec-server.js';
+import { nonceSecretFrom, TrunkGate } from './siprec/trunk-gate.js';
+import { KyselyTrunkRepository } from '../storage/db/trunks.repo.js';
+
+/** The running ingest role: the SIPREC server and its RTP ports. */
+export interface IngestRole {
+  siprec: SiprecServer;
+  sipPorts: { udp?: number; tcp?: number };
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the ingest role: first recovers recordings a crash left in the spool, then
+ * opens the SIPREC server on SIP_PORT (UDP and TCP).
+ */
+export async function startIngest(ctx: AppContext): Promise<IngestRole> {
+  const { config, log } = ctx;
+  await ctx.liveRecordings.recover();
+  const siprec = new SiprecServer({
+    host: config.sipHost,
+    port: config.sipPort,
+    advertisedAddress: config.sipAdvertisedAddress,
+    rtpTimeoutMs: config.rtpTimeoutSeconds * 1000,
+    rtpHoldTimeoutMs: config.rtpHoldTimeoutSeconds * 1000,
+    gate: new TrunkGate(new KyselyTrunkRepository(ctx.database.db), config.sipRealm, nonceSecretFrom(ctx.secret)),
+    calls: ctx.calls,
+    policy: recordEverything(config.recordingChannels),
+    liveRecordings: ctx.liveRecordings,
+    ports: new PortAllocator(config.rtpPortMin, config.rtpPortMax),
+    log,
+  });
+  await siprec.start();
+  return {
+    siprec,
+    sipPorts: siprec.ports,
+    stop: () => siprec.stop(),
+  };
+}
