@@ -34,6 +34,9 @@ export class RecordingViewer {
     if (r.errorCode) out.error_code = r.errorCode;
     if (r.errorMessage) out.error_message = r.errorMessage;
     if (r.details.channelMap) out.channel_map = r.details.channelMap;
+    if (r.details.dtmf?.length) {
+      out.dtmf_events = r.details.dtmf.map((d) => ({ digit: d.digit, channel: d.channel, start: d.startMs / 1000, duration: d.durationMs / 1000 }));
+    }
     return out;
   }
 }

@@ -32,6 +32,17 @@ export const RecordingSchema = Type.Object(
         { description: 'Which party is on which channel' },
       ),
     ),
+    dtmf_events: Type.Optional(
+      Type.Array(
+        Type.Object({
+          digit: Type.String(),
+          channel: Type.Integer(),
+          start: Type.Number({ description: 'Seconds from the start of the recording' }),
+          duration: Type.Number({ description: 'Seconds' }),
+        }),
+        { description: 'DTMF digits (RFC 4733 telephone-events) heard during a live recording' },
+      ),
+    ),
   },
   { $id: 'Recording' },
 );
