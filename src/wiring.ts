@@ -28,6 +28,8 @@ import { TrunksService } from './trunks/trunks.service.js';
 import { CallsService } from './calls/calls.service.js';
 import { FlushScheduler } from './recorder/flush-scheduler.js';
 import { LiveRecordingsService } from './recorder/live-recordings.service.js';
+import { LiveCallsService } from './calls/live-calls.service.js';
+import { recordEverything } from './calls/recording-policy.js';
 import { resolveMediaUrlSecret } from './media-url-secret.js';
 import { buildApiServer } from './api/server.js';
 import { RecordingViewer } from './api/recording-view.js';
@@ -56,6 +58,7 @@ export interface AppContext {
   trunks: TrunksService;
   calls: CallsService;
   liveRecordings: LiveRecordingsService;
+  liveCalls: LiveCallsService;
   signer: MediaUrlSigner;
   /** mediaUrlSecret as resolved (configured or generated). */
   secret: string;
@@ -102,12 +105,13 @@ export async function createApp(config: Config, opts: WiringOptions = {}): Promi
   const calls = new CallsService(new KyselyCallRepository(database.db), clock);
   const flushScheduler = new FlushScheduler(500, { logger: log });
   const liveRecordings = new LiveRecordingsService({ repo, blobs, jobs, events, clock, log, metrics, recordings, scheduler: flushScheduler, spoolDir: config.spoolDir });
+  const liveCalls = new LiveCallsService({ calls, policy: recordEverything(config.recordingChannels), liveRecordings, log });
   const signer = new MediaUrlSigner(secret, config.mediaUrlPreviousSecrets, config.mediaUrlTtl, config.publicUrl, clock);
   const viewer = new RecordingViewer(signer, new Pricing(config.pricePerMinute, config.priceCurrency), config.mediaDefaultFormat);
 
   let shuttingDown = false;
   const ctx: AppContext = {
-    config, log, clock, metrics, database, blobs, jobs, repo, accounts, recordings, renditions, trunks, calls, liveRecordings, signer, secret,
+    config, log, clock, metrics, database, blobs, jobs, repo, accounts, recordings, renditions, trunks, calls, liveRecordings, liveCalls, signer, secret,
     async start() {
       await jobs.start();
       if (config.roles.includes('worker')) {
@@ -153,6 +157,7 @@ export async function createApp(config: Config, opts: WiringOptions = {}): Promi
       await ctx.api?.close();
       // Live calls end and are stored before the queue and database go away.
       await ctx.ingest?.stop();
+      await liveCalls.endAll('shutdown');
       await flushScheduler.stop();
       await jobs.stop();
       await database.close();

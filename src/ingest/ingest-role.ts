@@ -1,5 +1,4 @@
 import type { AppContext } from '../wiring.js';
-import { recordEverything } from '../calls/recording-policy.js';
 import { PortAllocator } from './rtp/port-allocator.js';
 import { SiprecServer } from './siprec/siprec-server.js';
 import { nonceSecretFrom, TrunkGate } from './siprec/trunk-gate.js';
@@ -26,9 +25,7 @@ export async function startIngest(ctx: AppContext): Promise<IngestRole> {
     rtpTimeoutMs: config.rtpTimeoutSeconds * 1000,
     rtpHoldTimeoutMs: config.rtpHoldTimeoutSeconds * 1000,
     gate: new TrunkGate(new KyselyTrunkRepository(ctx.database.db), config.sipRealm, nonceSecretFrom(ctx.secret)),
-    calls: ctx.calls,
-    policy: recordEverything(config.recordingChannels),
-    liveRecordings: ctx.liveRecordings,
+    liveCalls: ctx.liveCalls,
     ports: new PortAllocator(config.rtpPortMin, config.rtpPortMax),
     log,
   });

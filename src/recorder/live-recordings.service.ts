@@ -36,6 +36,11 @@ export interface StartOptions {
   channels: 1 | 2;
   track: Track;
   channelMap?: ChannelMapEntry[];
+  transcribe?: boolean;
+  statusCallback?: string;
+  ruleId?: string;
+  /** Stop by itself after this many seconds of recording. */
+  maxDurationSeconds?: number;
 }
 
 /**
@@ -46,7 +51,7 @@ export interface StartOptions {
  * recover, and a spool without a row is an orphan to remove.
  */
 export class LiveRecordingsService {
-  private readonly live = new Map<string, { tap: RecordingTap; call: LiveCall }>();
+  private readonly live = new Map<string, { tap: RecordingTap; call: LiveCall; timer?: NodeJS.Timeout }>();
 
   constructor(private readonly deps: LiveRecordingsDeps) {}
 
@@ -78,7 +83,7 @@ export class LiveRecordingsService {
       dateCreated: now,
       dateUpdated: now,
       media: {},
-      details: { channelMap: opts.channelMap, track: opts.track },
+      details: { channelMap: opts.channelMap, track: opts.track, transcribe: opts.transcribe, statusCallback: opts.statusCallback, ruleId: opts.ruleId },
     };
     try {
       await this.deps.repo.insert(recording);
@@ -89,15 +94,46 @@ export class LiveRecordingsService {
     const tap = new RecordingTap(id, writer, call.positionAt(now.getTime()), now.getTime(), opts.track);
     this.deps.scheduler.add(writer);
     call.attach(tap);
-    this.live.set(id, { tap, call });
+    const timer = opts.maxDurationSeconds
+      ? setTimeout(() => void this.stop(id).catch((err) => this.deps.log.error({ err, recordingId: id }, 'max_duration stop failed')), opts.maxDurationSeconds * 1000)
+      : undefined;
+    timer?.unref();
+    this.live.set(id, { tap, call, timer });
     this.deps.metrics.recordingsInProgress.inc();
     await this.deps.events.publish('recording.in-progress', recording);
     return { recording, tap };
   }
 
-  /** The live tap of a recording in this process, if any. */
-  tapOf(recordingId: string): RecordingTap | undefined {
-    return this.live.get(recordingId)?.tap;
+  /** True when this process is writing the recording. */
+  isLive(recordingId: string): boolean {
+    return this.live.has(recordingId);
+  }
+
+  /** Pauses a live recording: from now on its audio is dropped before it reaches the writer. */
+  async pause(recordingId: string, behavior: 'silence' | 'skip'): Promise<Recording | null> {
+    const entry = this.live.get(recordingId);
+    if (!entry) return null;
+    entry.tap.pause(entry.call.positionAt(Date.now()), behavior);
+    return this.setPaused(recordingId, true, behavior, 'recording.paused');
+  }
+
+  /** Resumes a paused recording. */
+  async resume(recordingId: string): Promise<Recording | null> {
+    const entry = this.live.get(recordingId);
+    if (!entry) return null;
+    entry.tap.resume(entry.call.positionAt(Date.now()));
+    return this.setPaused(recordingId, false, undefined, 'recording.resumed');
+  }
+
+  private async setPaused(recordingId: string, paused: boolean, behavior: 'silence' | 'skip' | undefined, event: 'recording.paused' | 'recording.resumed'): Promise<Recording | null> {
+    const current = await this.deps.repo.findByIdUnscoped(recordingId);
+    if (!current) return null;
+    if (Boolean(current.details.paused) === paused) return current;
+    const details = { ...current.details, paused, pauseBehavior: behavior };
+    await this.deps.repo.update(recordingId, { details }, this.deps.clock.now(), 'in-progress');
+    const updated = { ...current, details };
+    await this.deps.events.publish(event, updated);
+    return updated;
   }
 
   /** Stops a recording and stores what it captured; resolves once the WAV is stored. */
@@ -106,6 +142,7 @@ export class LiveRecordingsService {
     if (!entry) return;
     this.live.delete(recordingId);
     const { tap, call } = entry;
+    clearTimeout(entry.timer);
     call.detach(tap);
     this.deps.scheduler.remove(tap.writer);
     this.deps.metrics.recordingsInProgress.dec();
@@ -170,7 +207,7 @@ export class LiveRecordingsService {
             durationMs: Math.round((stored.durationSamples * 1000) / stored.sampleRate),
             sampleRate: stored.sampleRate,
             channels: stored.channels,
-            details: { ...recording.details, dtmf },
+            details: { ...recording.details, dtmf, paused: false },
           },
           this.deps.clock.now(),
           'in-progress',

@@ -3,6 +3,8 @@ import type { Recording } from './recording.js';
 /** Lifecycle events of a recording, as webhooks name them. */
 export type RecordingEventType =
   | 'recording.in-progress'
+  | 'recording.paused'
+  | 'recording.resumed'
   | 'recording.completed'
   | 'recording.failed'
   | 'recording.deleted';

@@ -36,6 +36,15 @@ export interface RecordingDetails {
   dtmf?: DtmfEntry[];
   /** Which parties a live recording keeps. */
   track?: 'both' | 'inbound' | 'outbound';
+  /** A live recording is paused (its status stays in-progress, as the seed contract allows). */
+  paused?: boolean;
+  pauseBehavior?: 'silence' | 'skip';
+  /** Per-recording webhook URL (on-demand starts). */
+  statusCallback?: string;
+  /** Transcribe once completed. */
+  transcribe?: boolean;
+  /** The recording rule that started it, if any. */
+  ruleId?: string;
   /** Upload: the format the client sent, e.g. "wav/mulaw" or "mp3". */
   originalFormat?: string;
 }

@@ -1,8 +1,5 @@
 import type { Logger } from '../../logger.js';
-import type { CallsService } from '../../calls/calls.service.js';
-import type { RecordingPolicy } from '../../calls/recording-policy.js';
-import { LiveCall } from '../../recorder/live-call.js';
-import type { LiveRecordingsService } from '../../recorder/live-recordings.service.js';
+import type { LiveCallsService } from '../../calls/live-calls.service.js';
 import type { PortAllocator } from '../rtp/port-allocator.js';
 import {
   getHeader,
@@ -31,9 +28,7 @@ export interface SiprecServerOptions {
   rtpTimeoutMs: number;
   rtpHoldTimeoutMs: number;
   gate: TrunkGate;
-  calls: CallsService;
-  policy: RecordingPolicy;
-  liveRecordings: LiveRecordingsService;
+  liveCalls: LiveCallsService;
   ports: PortAllocator;
   log: Logger;
 }
@@ -168,23 +163,24 @@ export class SiprecServer {
 
   private async setUp(req: SipRequest, key: string, trunk: SipTrunk, metadata: SiprecMetadata, offer: ReturnType<typeof negotiateOffer>): Promise<void> {
     const { streamChannels, channelMap } = channelMapOf(metadata, offer.streams);
-    const call = await this.opts.calls.open({
-      accountId: trunk.accountId,
-      callId: recordedCallId(req, metadata),
-      ingest: 'siprec',
-      trunkId: trunk.id,
-      from: channelMap.find((c) => c.channel === 1)?.participant.aor ?? null,
-      to: channelMap.find((c) => c.channel === 2)?.participant.aor ?? null,
-      details: { sipCallId: getHeader(req, 'call-id'), channelMap },
-    });
-    const liveCall = new LiveCall(call.callId, call.accountId, callRateOf(offer.streams), Date.now());
-    const session = new SiprecSession(key, call, liveCall, offer, metadata, { ports: this.opts.ports, rtpHost: this.opts.host, log: this.opts.log });
-    await session.openMedia(streamChannels);
+    const handle = await this.opts.liveCalls.open(
+      {
+        accountId: trunk.accountId,
+        callId: recordedCallId(req, metadata),
+        ingest: 'siprec',
+        trunkId: trunk.id,
+        from: channelMap.find((c) => c.channel === 1)?.participant.aor ?? null,
+        to: channelMap.find((c) => c.channel === 2)?.participant.aor ?? null,
+        details: { sipCallId: getHeader(req, 'call-id'), channelMap },
+      },
+      callRateOf(offer.streams),
+      channelMap,
+    );
+    const session = new SiprecSession(key, handle, offer, metadata, { ports: this.opts.ports, rtpHost: this.opts.host, log: this.opts.log });
     try {
-      const decision = await this.opts.policy.decide(call);
-      if (decision.record) await this.opts.liveRecordings.start(liveCall, { source: 'automatic', channels: decision.channels, track: decision.track, channelMap });
+      await session.openMedia(streamChannels);
     } catch (err) {
-      session.closeMedia();
+      await this.opts.liveCalls.end(handle, 'media setup failed');
       throw err;
     }
     this.sessions.set(key, session);
@@ -215,10 +211,8 @@ export class SiprecServer {
     const session = this.sessions.get(key);
     if (!session) return;
     this.sessions.delete(key);
-    this.opts.log.info({ callId: session.call.callId, reason }, 'recording session ended');
     session.closeMedia();
-    await Promise.allSettled(session.liveCall.activeTaps.map((tap) => this.opts.liveRecordings.stop(tap.recordingId)));
-    await this.opts.calls.end(session.call).catch((err) => this.opts.log.warn({ err }, 'could not mark call ended'));
+    await this.opts.liveCalls.end(session.handle, reason);
   }
 
   private sweepSilent(): void {

@@ -1,8 +1,8 @@
 import dgram from 'node:dgram';
 import net from 'node:net';
 import type { Logger } from '../../logger.js';
-import type { Call } from '../../calls/call.js';
-import { LiveCall } from '../../recorder/live-call.js';
+import type { LiveCallHandle } from '../../calls/live-calls.service.js';
+import type { LiveCall } from '../../recorder/live-call.js';
 import type { ChannelMapEntry } from '../../recordings/recording.js';
 import type { PortAllocator } from '../rtp/port-allocator.js';
 import { RtpReceiver } from '../rtp/rtp-receiver.js';
@@ -63,16 +63,17 @@ export class SiprecSession {
   private readonly legs = new Map<number, MediaLeg>();
   private ended = false;
   readonly startedAtMs: number;
+  private readonly liveCall: LiveCall;
 
   constructor(
     readonly key: string,
-    readonly call: Call,
-    readonly liveCall: LiveCall,
+    readonly handle: LiveCallHandle,
     public offer: OfferAnswerResult,
     public metadata: RecordingMetadata | undefined,
     private readonly opts: SessionMediaOptions,
   ) {
-    this.startedAtMs = liveCall.startedAtMs;
+    this.liveCall = handle.media;
+    this.startedAtMs = handle.media.startedAtMs;
   }
 
   /** Opens the RTP ports of the initial answer; on failure every port is released. */
@@ -142,7 +143,7 @@ export class SiprecSession {
     leg.receiver = new RtpReceiver(socket, {
       onPacket: (pkt, arrivalMs) => leg.stream?.push(pkt, arrivalMs),
       logger: this.opts.log,
-      logContext: { callId: this.call.callId, port: stream.localPort },
+      logContext: { callId: this.handle.call.callId, port: stream.localPort },
     });
     this.legs.set(stream.localPort, leg);
   }
