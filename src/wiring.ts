@@ -29,7 +29,11 @@ import { CallsService } from './calls/calls.service.js';
 import { FlushScheduler } from './recorder/flush-scheduler.js';
 import { LiveRecordingsService } from './recorder/live-recordings.service.js';
 import { LiveCallsService } from './calls/live-calls.service.js';
-import { recordEverything } from './calls/recording-policy.js';
+import { RecordingRulesService } from './calls/recording-rules.service.js';
+import { KyselyRecordingRuleRepository } from './storage/db/recording-rules.repo.js';
+import { LocalControlBus, type ControlBus } from './calls/control-bus.js';
+import { PgControlBus } from './storage/db/pg-control-bus.js';
+import { RecordingControlService } from './calls/recording-control.service.js';
 import { resolveMediaUrlSecret } from './media-url-secret.js';
 import { buildApiServer } from './api/server.js';
 import { RecordingViewer } from './api/recording-view.js';
@@ -59,6 +63,9 @@ export interface AppContext {
   calls: CallsService;
   liveRecordings: LiveRecordingsService;
   liveCalls: LiveCallsService;
+  rules: RecordingRulesService;
+  control: RecordingControlService;
+  bus: ControlBus;
   signer: MediaUrlSigner;
   /** mediaUrlSecret as resolved (configured or generated). */
   secret: string;
@@ -105,13 +112,17 @@ export async function createApp(config: Config, opts: WiringOptions = {}): Promi
   const calls = new CallsService(new KyselyCallRepository(database.db), clock);
   const flushScheduler = new FlushScheduler(500, { logger: log });
   const liveRecordings = new LiveRecordingsService({ repo, blobs, jobs, events, clock, log, metrics, recordings, scheduler: flushScheduler, spoolDir: config.spoolDir });
-  const liveCalls = new LiveCallsService({ calls, policy: recordEverything(config.recordingChannels), liveRecordings, log });
+  const callRepo = new KyselyCallRepository(database.db);
+  const rules = new RecordingRulesService(new KyselyRecordingRuleRepository(database.db, config.recordingChannels), clock);
+  const liveCalls = new LiveCallsService({ calls, policy: rules, liveRecordings, log });
+  const bus: ControlBus = database.pool ? new PgControlBus(config.databaseUrl, database.pool, log) : new LocalControlBus();
+  const control = new RecordingControlService({ bus, calls: callRepo, repo, liveCalls, liveRecordings });
   const signer = new MediaUrlSigner(secret, config.mediaUrlPreviousSecrets, config.mediaUrlTtl, config.publicUrl, clock);
   const viewer = new RecordingViewer(signer, new Pricing(config.pricePerMinute, config.priceCurrency), config.mediaDefaultFormat);
 
   let shuttingDown = false;
   const ctx: AppContext = {
-    config, log, clock, metrics, database, blobs, jobs, repo, accounts, recordings, renditions, trunks, calls, liveRecordings, liveCalls, signer, secret,
+    config, log, clock, metrics, database, blobs, jobs, repo, accounts, recordings, renditions, trunks, calls, liveRecordings, liveCalls, rules, control, bus, signer, secret,
     async start() {
       await jobs.start();
       if (config.roles.includes('worker')) {
@@ -127,7 +138,10 @@ export async function createApp(config: Config, opts: WiringOptions = {}): Promi
           ? {
               accounts,
               trunks,
-              recordings: { accounts, recordings, viewer, maxUploadBytes: config.maxUploadBytes },
+              calls: callRepo,
+              rules,
+              viewer,
+              recordings: { accounts, recordings, control, viewer, maxUploadBytes: config.maxUploadBytes },
               media: { signer, repo, blobs, redirect: config.mediaDelivery === 'redirect', presignTtlSeconds: 60 },
             }
           : undefined,
@@ -158,6 +172,7 @@ export async function createApp(config: Config, opts: WiringOptions = {}): Promi
       // Live calls end and are stored before the queue and database go away.
       await ctx.ingest?.stop();
       await liveCalls.endAll('shutdown');
+      await bus.close();
       await flushScheduler.stop();
       await jobs.stop();
       await database.close();

@@ -25,6 +25,8 @@ export async function registerOpenApi(app: FastifyInstance): Promise<void> {
         { name: 'Recordings', description: 'Manage call recordings' },
         { name: 'Media', description: 'Signed media downloads' },
         { name: 'SIP trunks', description: 'SIPREC clients allowed to record into the account' },
+        { name: 'Calls', description: 'Live and recent calls; on-demand recording' },
+        { name: 'Recording rules', description: 'Automatic recording: rules and the account default' },
       ],
     },
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) },

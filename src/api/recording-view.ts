@@ -27,6 +27,7 @@ export class RecordingViewer {
       date_updated: r.dateUpdated.toISOString(),
     };
     if (r.sampleRate) out.sample_rate = r.sampleRate;
+    if (r.status === 'in-progress' && r.source !== 'upload') out.paused = Boolean(r.details.paused);
     if (isDownloadable(r, 'wav') && isDownloadable(r, 'mp3')) {
       out.media_urls = { wav: this.signer.urlFor(r.id, 'wav'), mp3: this.signer.urlFor(r.id, 'mp3') };
       out.media_url = out.media_urls[this.defaultFormat];

@@ -7,11 +7,14 @@ import { problemResponses } from './common.schemas.js';
 import type { RecordingViewer } from './recording-view.js';
 import { ListRecordingsQuery, RecordingIdParams, RecordingListSchema, RecordingSchema, UploadQuery, type ListRecordingsQueryT } from './recordings.schemas.js';
 import { readUploadBody, registerUploadParsers } from './upload-body.js';
+import type { RecordingControlService } from '../calls/recording-control.service.js';
+import { ControlRecordingBody } from './calls.schemas.js';
 import { Type } from '@sinclair/typebox';
 
 export interface RecordingsRouteDeps {
   accounts: AccountsService;
   recordings: RecordingsService;
+  control: RecordingControlService;
   viewer: RecordingViewer;
   maxUploadBytes: number;
 }
@@ -86,6 +89,28 @@ export async function recordingsRoutes(app: FastifyInstance, deps: RecordingsRou
     async (request, reply) => {
       await deps.recordings.delete(principalOf(request).accountId, request.params.recording_id);
       return reply.code(204).send();
+    },
+  );
+
+  app.post<{ Params: Static<typeof RecordingIdParams>; Body: Static<typeof ControlRecordingBody> }>(
+    '/recordings/:recording_id',
+    {
+      schema: {
+        operationId: 'updateRecording',
+        summary: 'Pause, resume or stop a live recording',
+        description:
+          'status "paused" (with pause_behavior silence or skip), "in-progress" (resume) or "stopped". A paused recording stays status in-progress with paused: true; paused audio never reaches disk. A stopped recording becomes completed once stored. 409 for a recording that is not live.',
+        tags: ['Recordings'],
+        security,
+        params: RecordingIdParams,
+        body: ControlRecordingBody,
+        response: { 200: Type.Ref(RecordingSchema), ...problemResponses(400, 401, 404, 409) },
+      },
+    },
+    async (request) => {
+      const { status, pause_behavior } = request.body;
+      const action = status === 'paused' ? { status, pauseBehavior: pause_behavior ?? 'silence' } : { status };
+      return deps.viewer.view(await deps.control.control(principalOf(request).accountId, request.params.recording_id, action));
     },
   );
 

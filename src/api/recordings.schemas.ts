@@ -19,6 +19,7 @@ export const RecordingSchema = Type.Object(
       Type.Object({ wav: Type.String(), mp3: Type.String() }, { description: 'Signed, expiring URLs per format; present once completed' }),
     ),
     sample_rate: Type.Optional(Type.Integer({ description: 'Sample rate in Hz' })),
+    paused: Type.Optional(Type.Boolean({ description: 'Live recordings: true while paused (status stays in-progress)' })),
     date_created: Type.String({ format: 'date-time', description: 'When the recording was created' }),
     date_updated: Type.String({ format: 'date-time', description: 'When the recording last changed' }),
     error_code: Type.Optional(Type.String({ description: 'Why the recording failed (status failed only)' })),

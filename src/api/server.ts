@@ -9,6 +9,13 @@ import { recordingsRoutes, type RecordingsRouteDeps } from './recordings.routes.
 import { mediaRoutes, type MediaRouteDeps } from './media.routes.js';
 import { healthRoutes, type HealthDeps } from './health.routes.js';
 import { sipTrunksRoutes } from './sip-trunks.routes.js';
+import { callsRoutes } from './calls.routes.js';
+import { CallSchema } from './calls.schemas.js';
+import { recordingRulesRoutes } from './recording-rules.routes.js';
+import { RecordingRuleSchema, RecordingSettingsSchema } from './recording-rules.schemas.js';
+import type { CallRepository } from '../calls/call.repo.js';
+import type { RecordingRulesService } from '../calls/recording-rules.service.js';
+import type { RecordingViewer } from './recording-view.js';
 import { SipTrunkSchema } from './sip-trunks.schemas.js';
 import type { AccountsService } from '../accounts/accounts.service.js';
 import type { TrunksService } from '../trunks/trunks.service.js';
@@ -17,7 +24,7 @@ export interface ApiDeps {
   log: Logger;
   metrics: Metrics;
   /** The versioned API; absent in processes without the `api` role, which serve only health and metrics. */
-  api?: { accounts: AccountsService; recordings: RecordingsRouteDeps; media: MediaRouteDeps; trunks: TrunksService };
+  api?: { accounts: AccountsService; recordings: RecordingsRouteDeps; media: MediaRouteDeps; trunks: TrunksService; calls: CallRepository; rules: RecordingRulesService; viewer: RecordingViewer };
   health: HealthDeps;
 }
 
@@ -39,6 +46,9 @@ export async function buildApiServer(deps: ApiDeps): Promise<FastifyInstance> {
   app.addSchema(RecordingSchema);
   app.addSchema(ProblemSchema);
   app.addSchema(SipTrunkSchema);
+  app.addSchema(CallSchema);
+  app.addSchema(RecordingRuleSchema);
+  app.addSchema(RecordingSettingsSchema);
 
   // One log line per request that went wrong, and metrics for all of them, keyed by route template.
   app.addHook('onResponse', async (request, reply) => {
@@ -54,6 +64,8 @@ export async function buildApiServer(deps: ApiDeps): Promise<FastifyInstance> {
     await app.register(async (scope) => recordingsRoutes(scope, api.recordings), { prefix: API_PREFIX });
     await app.register(async (scope) => mediaRoutes(scope, api.media), { prefix: API_PREFIX });
     await app.register(async (scope) => sipTrunksRoutes(scope, { accounts: api.accounts, trunks: api.trunks }), { prefix: API_PREFIX });
+    await app.register(async (scope) => callsRoutes(scope, { accounts: api.accounts, calls: api.calls, control: api.recordings.control, viewer: api.viewer }), { prefix: API_PREFIX });
+    await app.register(async (scope) => recordingRulesRoutes(scope, { accounts: api.accounts, rules: api.rules }), { prefix: API_PREFIX });
     app.get(`${API_PREFIX}/openapi.json`, { schema: { hide: true } }, async () => openApiDocument(app));
   }
   await app.register(async (scope) => healthRoutes(scope, deps.health));

@@ -9,4 +9,14 @@ export interface CallRepository {
   upsertLive(call: Call): Promise<Call>;
   findByCallId(accountId: string, callId: string): Promise<Call | null>;
   markEnded(id: string, at: Date): Promise<void>;
+  /** A page of the account's calls, newest first, and the count of all matches. */
+  list(accountId: string, filter: CallFilter, page: { page: number; size: number }): Promise<{ items: Call[]; total: number }>;
+}
+
+/** Filters of `GET /calls`. */
+export interface CallFilter {
+  status?: Call['status'];
+  ingest?: Call['ingest'];
+  startedAfter?: Date;
+  startedBefore?: Date;
 }

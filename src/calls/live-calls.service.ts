@@ -11,6 +11,14 @@ export interface LiveCallHandle {
   call: Call;
   media: LiveCall;
   channelMap?: ChannelMapEntry[];
+  /** The source carries one channel only (a mono WebSocket stream): recordings of it are mono, from channel 1. */
+  monoSource?: boolean;
+}
+
+/** Optional facts about a call's media source when it opens. */
+export interface OpenOptions {
+  /** Only channel 1 will ever carry audio: record it as mono instead of a stereo file with a silent channel 2. */
+  monoSource?: boolean;
 }
 
 /**
@@ -30,14 +38,16 @@ export class LiveCallsService {
   }
 
   /** Opens a live call at `sampleRate` and starts automatic recording when the policy says so. */
-  async open(start: CallStart, sampleRate: number, channelMap?: ChannelMapEntry[]): Promise<LiveCallHandle> {
+  async open(start: CallStart, sampleRate: number, channelMap?: ChannelMapEntry[], opts: OpenOptions = {}): Promise<LiveCallHandle> {
     const call = await this.deps.calls.open(start);
-    const handle: LiveCallHandle = { call, media: new LiveCall(call.callId, call.accountId, sampleRate, Date.now()), channelMap };
+    const handle: LiveCallHandle = { call, media: new LiveCall(call.callId, call.accountId, sampleRate, Date.now()), channelMap, monoSource: opts.monoSource };
     this.live.set(LiveCallsService.key(call.accountId, call.callId), handle);
     try {
       const decision = await this.deps.policy.decide(call);
       if (decision.record) {
-        await this.deps.liveRecordings.start(handle.media, { source: 'automatic', channels: decision.channels, track: decision.track, channelMap, transcribe: decision.transcribe });
+        // A mono source recorded 'both' would be a stereo file with a silent channel 2 (or, mixed, 6 dB quieter).
+        const mono = opts.monoSource === true && decision.track === 'both';
+        await this.deps.liveRecordings.start(handle.media, { source: 'automatic', channels: mono ? 1 : decision.channels, track: mono ? 'inbound' : decision.track, channelMap, transcribe: decision.transcribe });
       }
     } catch (err) {
       this.live.delete(LiveCallsService.key(call.accountId, call.callId));

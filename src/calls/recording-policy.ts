@@ -8,8 +8,3 @@ export type RecordingDecision = { record: false } | { record: true; channels: 1 
 export interface RecordingPolicy {
   decide(call: Call): Promise<RecordingDecision>;
 }
-
-/** Records every call, with the configured channel count. */
-export function recordEverything(channels: 1 | 2): RecordingPolicy {
-  return { decide: async () => ({ record: true, channels, track: 'both' }) };
-}

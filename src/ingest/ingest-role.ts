@@ -30,6 +30,8 @@ export async function startIngest(ctx: AppContext): Promise<IngestRole> {
     log,
   });
   await siprec.start();
+  // This process holds live calls: it answers on-demand starts and pause/resume/stop for them.
+  await ctx.bus.serve(ctx.control.handle);
   return {
     siprec,
     sipPorts: siprec.ports,

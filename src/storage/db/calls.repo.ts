@@ -1,7 +1,7 @@
-import type { Kysely, Selectable } from 'kysely';
+import type { Kysely, Selectable, SelectQueryBuilder } from 'kysely';
 import type { CallsTable, Database } from './schema.js';
 import type { Call } from '../../calls/call.js';
-import type { CallRepository } from '../../calls/call.repo.js';
+import type { CallFilter, CallRepository } from '../../calls/call.repo.js';
 
 function fromRow(row: Selectable<CallsTable>): Call {
   return {
@@ -49,6 +49,20 @@ export class KyselyCallRepository implements CallRepository {
   async findByCallId(accountId: string, callId: string): Promise<Call | null> {
     const row = await this.db.selectFrom('calls').selectAll().where('account_id', '=', accountId).where('call_id', '=', callId).executeTakeFirst();
     return row ? fromRow(row) : null;
+  }
+
+  async list(accountId: string, filter: CallFilter, page: { page: number; size: number }): Promise<{ items: Call[]; total: number }> {
+    const where = <O>(q: SelectQueryBuilder<Database, 'calls', O>) => {
+      let out = q.where('account_id', '=', accountId);
+      if (filter.status) out = out.where('status', '=', filter.status);
+      if (filter.ingest) out = out.where('ingest', '=', filter.ingest);
+      if (filter.startedAfter) out = out.where('started_at', '>=', filter.startedAfter.toISOString());
+      if (filter.startedBefore) out = out.where('started_at', '<', filter.startedBefore.toISOString());
+      return out;
+    };
+    const rows = await where(this.db.selectFrom('calls').selectAll()).orderBy('started_at', 'desc').orderBy('id', 'desc').limit(page.size).offset((page.page - 1) * page.size).execute();
+    const counted = await where(this.db.selectFrom('calls').select((eb) => eb.fn.countAll<number>().as('n'))).executeTakeFirstOrThrow();
+    return { items: rows.map(fromRow), total: Number(counted.n) };
   }
 
   async markEnded(id: string, at: Date): Promise<void> {

@@ -8,7 +8,7 @@ export class SchemaVersionError extends Error {}
 
 /** Applies every pending migration; returns the names applied. */
 export async function migrateToLatest(db: Kysely<any>): Promise<string[]> {
-  const migrator = new Migrator({ db, provider });
+  const migrator = new Migrator({ db, provider, allowUnorderedMigrations: true });
   const { error, results } = await migrator.migrateToLatest();
   if (error) throw error instanceof Error ? error : new Error(String(error));
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
@@ -16,7 +16,7 @@ export async function migrateToLatest(db: Kysely<any>): Promise<string[]> {
 
 /** Throws SchemaVersionError unless every migration this code knows is applied, and no unknown one is. */
 export async function assertSchemaCurrent(db: Kysely<any>): Promise<void> {
-  const migrator = new Migrator({ db, provider });
+  const migrator = new Migrator({ db, provider, allowUnorderedMigrations: true });
   const infos = await migrator.getMigrations();
   const pending = infos.filter((m) => !m.executedAt).map((m) => m.name);
   if (pending.length > 0) {

@@ -1,3 +1,5 @@
+import type { Generated } from 'kysely';
+
 /**
  * Table shapes as Kysely sees them. Times are ISO-8601 UTC strings with milliseconds
  * (`2026-11-27T17:08:53.123Z`) in both SQLite and PostgreSQL: they sort correctly as text,
@@ -7,6 +9,27 @@ export interface AccountsTable {
   id: string;
   name: string;
   created_at: string;
+  /** record | none: what happens to a call no rule matches. */
+  recording_default: Generated<string>;
+  /** null: the server default (RECORDING_CHANNELS). */
+  recording_channels: number | null;
+  /** 0 | 1 */
+  recording_transcribe: Generated<number>;
+}
+
+export interface RecordingRulesTable {
+  id: string;
+  account_id: string;
+  name: string;
+  /** Lower first; the first matching rule decides. */
+  priority: number;
+  enabled: number;
+  /** JSON RuleMatch. */
+  match: string;
+  /** JSON RuleAction. */
+  action: string;
+  created_at: string;
+  updated_at: string;
 }
 
 export interface ApiKeysTable {
@@ -92,6 +115,7 @@ export interface CallsTable {
 }
 
 export interface Database {
+  recording_rules: RecordingRulesTable;
   sip_trunks: SipTrunksTable;
   calls: CallsTable;
   accounts: AccountsTable;
