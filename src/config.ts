@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { parseMasterKeys, type MasterKey } from './compliance/encryption/key-ring.js';
 
 /** Roles a process can run; each process runs any subset. */
 export type Role = 'api' | 'ingest' | 'worker';
@@ -31,6 +32,10 @@ export interface Config {
   databasePoolSize: number;
   /** Seconds an API key lookup may be served from the in-process cache. */
   apiKeyCacheSeconds: number;
+  /** First webhook retry delay, in seconds; doubles per failed attempt up to an hour. */
+  webhookRetryBaseSeconds: number;
+  /** Speech-to-text: engine and redaction defaults (see transcriptionConfig). */
+  transcription: TranscriptionConfig;
   /** SIPREC: SIP over UDP and TCP. */
   sipPort: number;
   sipHost: string;
@@ -47,6 +52,75 @@ export interface Config {
   recordingChannels: 1 | 2;
   /** Where live audio is spooled before it is stored. */
   spoolDir: string;
+  /** The archive tier: another directory, bucket or prefix. */
+  archiveStorageUrl: string;
+  /** When the retention sweep runs (5-field cron, UTC). */
+  retentionSweepCron: string;
+  /** Recordings the sweep acts on per batch. */
+  retentionBatchSize: number;
+  /** Share of a quota (percent) from which responses carry a warning header. */
+  quotaWarningPercent: number;
+  /** When workers re-read a random sample of stored media (5-field cron, UTC). */
+  integrityVerifyCron: string;
+  /** Recordings each scheduled integrity check re-reads. */
+  integritySampleSize: number;
+  /** WebSocket media streams: reorder window of timestamped (Twilio) streams, ms of stream time. */
+  streamReorderMs: number;
+  /** Base (ws:// or wss://) of the stream URLs handed out with stream tokens. */
+  streamPublicUrl: string;
+  /** Encryption at rest: on when master keys are configured. */
+  encryption?: { masterKeys: MasterKey[]; activeKeyId: string };
+}
+
+/** Transcription settings. */
+export interface TranscriptionConfig {
+  engine: 'sphinx' | 'openai' | 'none';
+  /** PocketSphinx decoder binary and model directory (Debian: pocketsphinx, pocketsphinx-en-us). */
+  sphinxBin: string;
+  sphinxModelDir: string;
+  /** OpenAI-compatible `POST /v1/audio/transcriptions` server. */
+  openaiUrl?: string;
+  openaiModel: string;
+  openaiApiKey?: string;
+  /** Language hint for engines, e.g. "en"; empty lets the engine detect it. */
+  language?: string;
+  /** Redact transcripts of accounts that did not choose (and requests that do not say). */
+  redactDefault: boolean;
+  /** Also make redacted audio by default (implies redaction). */
+  redactAudioDefault: boolean;
+  /** What happens to the original audio once a redacted copy exists. */
+  redactedAudio: 'keep-original' | 'remove-original';
+}
+
+function boolVar(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (/^(true|1|yes|on)$/i.test(raw)) return true;
+  if (/^(false|0|no|off)$/i.test(raw)) return false;
+  throw new ConfigError(`${name} must be true or false, got "${raw}"`);
+}
+
+function transcriptionConfig(env: Env): TranscriptionConfig {
+  const engine = oneOf(env, 'TRANSCRIPTION_ENGINE', ['sphinx', 'openai', 'none'] as const, 'sphinx');
+  const openaiUrl = env.OPENAI_TRANSCRIPTION_URL || undefined;
+  if (openaiUrl) urlVar(env, 'OPENAI_TRANSCRIPTION_URL', openaiUrl);
+  if (engine === 'openai' && !openaiUrl) {
+    throw new ConfigError('TRANSCRIPTION_ENGINE=openai needs OPENAI_TRANSCRIPTION_URL (e.g. https://api.openai.com/v1 or http://whisper:8080/v1)');
+  }
+  const language = env.TRANSCRIPTION_LANGUAGE ?? 'en';
+  if (language && !/^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})?$/.test(language)) throw new ConfigError(`TRANSCRIPTION_LANGUAGE must be a language code like en, got "${language}"`);
+  return {
+    engine,
+    sphinxBin: env.SPHINX_BIN || 'pocketsphinx_continuous',
+    sphinxModelDir: env.SPHINX_MODEL_DIR || '/usr/share/pocketsphinx/model/en-us',
+    openaiUrl,
+    openaiModel: env.OPENAI_TRANSCRIPTION_MODEL || 'whisper-1',
+    openaiApiKey: env.OPENAI_TRANSCRIPTION_API_KEY || undefined,
+    language: language || undefined,
+    redactDefault: boolVar(env, 'REDACTION_DEFAULT', false),
+    redactAudioDefault: boolVar(env, 'REDACTION_AUDIO_DEFAULT', false),
+    redactedAudio: oneOf(env, 'REDACTED_AUDIO', ['keep-original', 'remove-original'] as const, 'keep-original'),
+  };
 }
 
 /** A configuration problem found at boot; the message names the variable and the fix. */
@@ -99,6 +173,18 @@ function decimalVar(env: Env, name: string, fallback: string): string {
   return raw;
 }
 
+function storageUrlVar(env: Env, name: string, fallback: string): string {
+  const value = env[name] || fallback;
+  if (!/^(file|s3):/.test(value)) throw new ConfigError(`${name} must start with file:// or s3://, got "${value}"`);
+  return value;
+}
+
+function cronVar(env: Env, name: string, fallback: string): string {
+  const value = env[name] || fallback;
+  if (value.trim().split(/\s+/).length !== 5) throw new ConfigError(`${name} must be a 5-field cron expression (UTC), got "${value}"`);
+  return value;
+}
+
 function sipConfig(env: Env, dataDir: string) {
   const rtpPortMin = intVar(env, 'RTP_PORT_MIN', 20000, 1024, 65534);
   const rtpPortMax = intVar(env, 'RTP_PORT_MAX', 40000, 1025, 65535);
@@ -117,6 +203,32 @@ function sipConfig(env: Env, dataDir: string) {
     recordingChannels: Number(oneOf(env, 'RECORDING_CHANNELS', ['1', '2'] as const, '2')) as 1 | 2,
     spoolDir: path.resolve(env.SPOOL_DIR || path.join(dataDir, 'spool')),
   };
+}
+
+function streamConfig(env: Env, port: number) {
+  const publicUrl = urlVar(env, 'PUBLIC_URL', `http://localhost:${port}`).replace(/\/+$/, '');
+  const streamPublicUrl = urlVar(env, 'STREAM_PUBLIC_URL', publicUrl.replace(/^http/, 'ws')).replace(/\/+$/, '');
+  if (!/^wss?:\/\//.test(streamPublicUrl)) throw new ConfigError(`STREAM_PUBLIC_URL must start with ws:// or wss://, got "${streamPublicUrl}"`);
+  return { streamReorderMs: intVar(env, 'STREAM_REORDER_MS', 200, 0, 5000), streamPublicUrl };
+}
+
+function encryptionConfig(env: Env): Config['encryption'] {
+  const raw = env.ENCRYPTION_MASTER_KEYS;
+  const active = env.ENCRYPTION_ACTIVE_KEY_ID || undefined;
+  if (!raw) {
+    if (active) throw new ConfigError('ENCRYPTION_ACTIVE_KEY_ID is set but ENCRYPTION_MASTER_KEYS is not: give the keys as id:base64key (openssl rand -base64 32)');
+    return undefined;
+  }
+  let masterKeys: MasterKey[];
+  try {
+    masterKeys = parseMasterKeys(raw);
+  } catch (err) {
+    throw new ConfigError(`ENCRYPTION_MASTER_KEYS: ${(err as Error).message}`);
+  }
+  if (!active && masterKeys.length > 1) throw new ConfigError('ENCRYPTION_ACTIVE_KEY_ID must name the key new data keys are wrapped under (several keys are configured)');
+  const activeKeyId = active ?? masterKeys[0].id;
+  if (!masterKeys.some((k) => k.id === activeKeyId)) throw new ConfigError(`ENCRYPTION_ACTIVE_KEY_ID "${activeKeyId}" is not one of the ids in ENCRYPTION_MASTER_KEYS`);
+  return { masterKeys, activeKeyId };
 }
 
 /** Reads and validates the environment; throws ConfigError with a precise message. */
@@ -154,6 +266,16 @@ export function loadConfig(env: Env = process.env): Config {
     logLevel: oneOf(env, 'LOG_LEVEL', ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const, 'info'),
     databasePoolSize: intVar(env, 'DATABASE_POOL_SIZE', 10, 1, 500),
     apiKeyCacheSeconds: intVar(env, 'API_KEY_CACHE_SECONDS', 5, 0, 3600),
+    webhookRetryBaseSeconds: intVar(env, 'WEBHOOK_RETRY_BASE_SECONDS', 30, 1, 3600),
     ...sipConfig(env, dataDir),
+    transcription: transcriptionConfig(env),
+    archiveStorageUrl: storageUrlVar(env, 'ARCHIVE_STORAGE_URL', `file://${path.join(dataDir, 'archive')}`),
+    retentionSweepCron: cronVar(env, 'RETENTION_SWEEP_CRON', '0 * * * *'),
+    retentionBatchSize: intVar(env, 'RETENTION_BATCH_SIZE', 500, 1, 100_000),
+    quotaWarningPercent: intVar(env, 'QUOTA_WARNING_PERCENT', 80, 1, 100),
+    integrityVerifyCron: cronVar(env, 'INTEGRITY_VERIFY_CRON', '30 3 * * *'),
+    integritySampleSize: intVar(env, 'INTEGRITY_SAMPLE_SIZE', 100, 1, 1_000_000),
+    ...streamConfig(env, port),
+    encryption: encryptionConfig(env),
   };
 }

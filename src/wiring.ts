@@ -13,6 +13,11 @@ import { KyselyCallRepository } from './storage/db/calls.repo.js';
 import { openBlobStore } from './storage/blob/open-blob-store.js';
 import type { BlobStore } from './storage/blob/blob-store.js';
 import { MeteredBlobStore } from './storage/blob/metered-blob-store.js';
+import { MediaStores } from './storage/blob/media-stores.js';
+import { EncryptionService } from './compliance/encryption/encryption.service.js';
+import { CustomerKeysService } from './compliance/encryption/customer-keys.service.js';
+import { KeyRing } from './compliance/encryption/key-ring.js';
+import { KyselyCustomerKeyRepository, KyselyEnvelopeRepository } from './storage/db/envelopes.repo.js';
 import type { JobQueue } from './jobs/job-queue.js';
 import { EmbeddedJobQueue } from './jobs/embedded-queue.js';
 import { PgBossJobQueue } from './jobs/pg-boss-queue.js';
@@ -22,7 +27,16 @@ import { RecordingsService } from './recordings/recordings.service.js';
 import { RenditionsService } from './recordings/renditions.service.js';
 import { MediaUrlSigner } from './recordings/media-url-signer.js';
 import { Pricing } from './recordings/pricing.js';
-import { noEvents } from './recordings/recording-events.js';
+import { UsageService } from './compliance/usage.service.js';
+import { KyselyUsageRepository } from './storage/db/usage.repo.js';
+import { KyselyRetentionRepository } from './storage/db/retention.repo.js';
+import { RetentionPoliciesService } from './compliance/retention-policies.service.js';
+import { LegalHoldsService } from './compliance/legal-holds.service.js';
+import { RetentionSweeper } from './compliance/retention-sweep.service.js';
+import { withinQuota } from './compliance/quota-policy.js';
+import { KyselyAuditRepository } from './storage/db/audit.repo.js';
+import { AuditLog } from './compliance/audit/audit-log.js';
+import type { AuditRepository } from './compliance/audit/audit.repo.js';
 import type { RecordingRepository } from './recordings/recording.repo.js';
 import { TrunksService } from './trunks/trunks.service.js';
 import { CallsService } from './calls/calls.service.js';
@@ -38,6 +52,20 @@ import { resolveMediaUrlSecret } from './media-url-secret.js';
 import { buildApiServer } from './api/server.js';
 import { RecordingViewer } from './api/recording-view.js';
 import { startIngest, type IngestRole } from './ingest/ingest-role.js';
+import { KyselyWebhookRepository } from './storage/db/webhooks.repo.js';
+import { WebhooksService } from './webhooks/webhooks.service.js';
+import { WebhookPublisher } from './webhooks/webhook-publisher.js';
+import { WebhookDeliverer } from './webhooks/delivery.js';
+import { postWebhook } from './webhooks/webhook-http.js';
+import { withFreshMediaUrls } from './webhooks/webhook-payload.js';
+import { StreamIngest } from './ingest/ws/stream-ingest.js';
+import { StreamTokens } from './ingest/ws/stream-token.js';
+import { IntegrityVerifier } from './compliance/integrity/integrity-verifier.js';
+import { KyselyIntegrityRepository } from './storage/db/integrity.repo.js';
+import { ExportsService } from './compliance/export/exports.service.js';
+import { ExportBuilder } from './compliance/export/export-builder.js';
+import { ExportUrlSigner } from './compliance/export/export-url-signer.js';
+import { KyselyExportRepository } from './storage/db/exports.repo.js';
 
 export interface WiringOptions {
   clock?: Clock;
@@ -54,6 +82,8 @@ export interface AppContext {
   metrics: Metrics;
   database: DatabaseHandle;
   blobs: BlobStore;
+  /** Standard and archive media tiers. */
+  stores: MediaStores;
   jobs: JobQueue;
   repo: RecordingRepository;
   accounts: AccountsService;
@@ -66,12 +96,34 @@ export interface AppContext {
   rules: RecordingRulesService;
   control: RecordingControlService;
   bus: ControlBus;
+  webhooks: WebhooksService;
+  audit: AuditLog;
+  auditRepo: AuditRepository;
+  usage: UsageService;
+  sweeper: RetentionSweeper;
+  retentionPolicies: RetentionPoliciesService;
+  legalHolds: LegalHoldsService;
+  /** Re-reads stored media against the recorded SHA-256 (`telefonie verify`, the integrity.verify job). */
+  integrity: IntegrityVerifier;
+  /** Export bundles: requests and progress (`/exports`). */
+  exports: ExportsService;
+  /** Builds export bundles (the export.build job). */
+  exportBuilder: ExportBuilder;
+  /** Encryption at rest, when ENCRYPTION_MASTER_KEYS is set (rotation, key release, stored-bytes checks). */
+  encryption?: EncryptionService;
+  /** Accounts' own public keys (`/encryption-key`). */
+  customerKeys: CustomerKeysService;
+  /** Publishes recording events as webhook deliveries (the RecordingEventSink the services use). */
+  events: WebhookPublisher;
+  webhookDeliverer: WebhookDeliverer;
   signer: MediaUrlSigner;
   /** mediaUrlSecret as resolved (configured or generated). */
   secret: string;
   /** HTTP server: the API in `api` processes, health and metrics in all. */
   api?: FastifyInstance;
   ingest?: IngestRole;
+  /** WebSocket media streams, in processes with the `ingest` role (served on the HTTP server). */
+  streams?: StreamIngest;
   /** Starts the configured roles (listening sockets, job workers). */
   start(): Promise<void>;
   /** Graceful stop: no new work, in-flight requests, calls and jobs finish, then connections close. */
@@ -101,35 +153,81 @@ export async function createApp(config: Config, opts: WiringOptions = {}): Promi
   const secret = resolveMediaUrlSecret(config);
   const database = await openMigratedDatabase(config, log, opts.migrate);
 
-  const blobs = new MeteredBlobStore(openBlobStore(config.storageUrl), metrics);
+  // Encryption at rest wraps both tiers (outermost, so /metrics counts the bytes actually stored).
+  const customerKeyRepo = new KyselyCustomerKeyRepository(database.db);
+  const encryption = config.encryption
+    ? new EncryptionService({ ring: new KeyRing(config.encryption.masterKeys, config.encryption.activeKeyId), envelopes: new KyselyEnvelopeRepository(database.db), customerKeys: customerKeyRepo, log, clock })
+    : undefined;
+  const customerKeys = new CustomerKeysService({ repo: customerKeyRepo, clock, enabled: Boolean(encryption) });
+  const standardStore = new MeteredBlobStore(openBlobStore(config.storageUrl), metrics);
+  const archiveStore = new MeteredBlobStore(openBlobStore(config.archiveStorageUrl, { readOnlyFiles: true }), metrics);
+  const blobs: BlobStore = encryption ? encryption.wrap('standard', standardStore) : standardStore;
+  const stores = new MediaStores(blobs, encryption ? encryption.wrap('archive', archiveStore) : archiveStore);
   const jobs: JobQueue = database.dialect === 'postgres' ? new PgBossJobQueue(config.databaseUrl, log) : new EmbeddedJobQueue(database.db, clock, log);
   const repo = new KyselyRecordingRepository(database);
   const accounts = new AccountsService(new KyselyAccountRepository(database.db), clock, config.apiKeyCacheSeconds);
-  const events = noEvents;
-  const recordings = new RecordingsService({ repo, blobs, jobs, events, clock, log });
-  const renditions = new RenditionsService({ repo, blobs, events, clock, log });
+  const signer = new MediaUrlSigner(secret, config.mediaUrlPreviousSecrets, config.mediaUrlTtl, config.publicUrl, clock);
+  const pricing = new Pricing(config.pricePerMinute, config.priceCurrency);
+  const viewer = new RecordingViewer(signer, pricing, config.mediaDefaultFormat);
+  // Webhooks: services publish recording events into the publisher; the deliverer runs the attempts (jobs).
+  const webhookRepo = new KyselyWebhookRepository(database.db);
+  const webhooks = new WebhooksService(webhookRepo, clock);
+  const events = new WebhookPublisher({ repo: webhookRepo, jobs, clock, log, viewRecording: (r) => viewer.view(r) });
+  const webhookDeliverer = new WebhookDeliverer({
+    repo: webhookRepo,
+    jobs,
+    clock,
+    log,
+    post: postWebhook,
+    retryBaseSeconds: config.webhookRetryBaseSeconds,
+    refreshPayload: (payload) => withFreshMediaUrls(payload, (id, format) => signer.urlFor(id, format)),
+  });
+  const recordings = new RecordingsService({ repo, blobs, stores, jobs, events, clock, log });
+  const renditions = new RenditionsService({ repo, blobs, events, clock, log, sealing: encryption });
   const trunks = new TrunksService(new KyselyTrunkRepository(database.db), clock);
   const calls = new CallsService(new KyselyCallRepository(database.db), clock);
   const flushScheduler = new FlushScheduler(500, { logger: log });
   const liveRecordings = new LiveRecordingsService({ repo, blobs, jobs, events, clock, log, metrics, recordings, scheduler: flushScheduler, spoolDir: config.spoolDir });
   const callRepo = new KyselyCallRepository(database.db);
   const rules = new RecordingRulesService(new KyselyRecordingRuleRepository(database.db, config.recordingChannels), clock);
-  const liveCalls = new LiveCallsService({ calls, policy: rules, liveRecordings, log });
+  const usage = new UsageService(new KyselyUsageRepository(database.db), pricing, config.quotaWarningPercent);
+  const liveCalls = new LiveCallsService({ calls, policy: withinQuota(rules, usage, log), liveRecordings, log });
+  const retentionRepo = new KyselyRetentionRepository(database.db);
+  const retentionPolicies = new RetentionPoliciesService(retentionRepo, clock);
+  const legalHolds = new LegalHoldsService(retentionRepo, clock);
+  const auditRepo = new KyselyAuditRepository(database.db, database.dialect);
+  const audit = new AuditLog(auditRepo, log);
+  const sweeper = new RetentionSweeper({
+    retention: retentionRepo, repo, recordings, stores, events, clock, log, batchSize: config.retentionBatchSize,
+    onAction: async (action, r) => audit.record({ accountId: r.accountId, actor: 'system', action: `retention.${action.action}`, resourceType: 'recordings', resourceId: r.id, ip: null, details: { policy_id: action.policyId } }),
+  });
   const bus: ControlBus = database.pool ? new PgControlBus(config.databaseUrl, database.pool, log) : new LocalControlBus();
-  const control = new RecordingControlService({ bus, calls: callRepo, repo, liveCalls, liveRecordings });
-  const signer = new MediaUrlSigner(secret, config.mediaUrlPreviousSecrets, config.mediaUrlTtl, config.publicUrl, clock);
-  const viewer = new RecordingViewer(signer, new Pricing(config.pricePerMinute, config.priceCurrency), config.mediaDefaultFormat);
+  const control = new RecordingControlService({ bus, calls: callRepo, repo, liveCalls, liveRecordings, usage });
+  const streamTokens = new StreamTokens(secret, config.mediaUrlPreviousSecrets);
+  const integrity = new IntegrityVerifier({
+    repo: new KyselyIntegrityRepository(database.db), findRecording: (id) => repo.findByIdUnscoped(id), stores, events, clock, log,
+    verifyStored: encryption ? (storageClass, key) => encryption.verifyStored(storageClass, key) : undefined,
+    onFileChecked: (result) => metrics.integrityChecks.inc({ result }),
+  });
+  const exportRepo = new KyselyExportRepository(database.db);
+  const exportSigner = new ExportUrlSigner(secret, config.mediaUrlPreviousSecrets, config.mediaUrlTtl, config.publicUrl, clock);
+  const exportsService = new ExportsService({ repo: exportRepo, jobs, stores, clock });
+  const exportBuilder = new ExportBuilder({ repo: exportRepo, stores, viewRecording: (r) => viewer.view(r), sealedMedia: encryption?.sealedMedia, clock, log });
 
   let shuttingDown = false;
   const ctx: AppContext = {
-    config, log, clock, metrics, database, blobs, jobs, repo, accounts, recordings, renditions, trunks, calls, liveRecordings, liveCalls, rules, control, bus, signer, secret,
+    config, log, clock, metrics, database, blobs, stores, jobs, repo, accounts, recordings, renditions, trunks, calls, liveRecordings, liveCalls, rules, control, bus, signer, secret, webhooks, events, webhookDeliverer, usage, sweeper, retentionPolicies, legalHolds, audit, auditRepo, encryption, customerKeys, integrity, exports: exportsService, exportBuilder,
     async start() {
       await jobs.start();
       if (config.roles.includes('worker')) {
         await registerJobHandlers(ctx);
-        await scheduleJobs(jobs);
+        await scheduleJobs(jobs, config);
       }
       if (config.roles.includes('ingest')) ctx.ingest = await startIngest(ctx);
+      if (config.roles.includes('ingest')) {
+        ctx.streams = new StreamIngest({ liveCalls, log, reorderMs: config.streamReorderMs, idleTimeoutMs: config.rtpTimeoutSeconds * 1000 });
+        ctx.streams.start();
+      }
       // Every process listens on PORT: the API when it has the api role, health and /metrics always.
       ctx.api = await buildApiServer({
         log,
@@ -141,10 +239,27 @@ export async function createApp(config: Config, opts: WiringOptions = {}): Promi
               calls: callRepo,
               rules,
               viewer,
-              recordings: { accounts, recordings, control, viewer, maxUploadBytes: config.maxUploadBytes },
-              media: { signer, repo, blobs, redirect: config.mediaDelivery === 'redirect', presignTtlSeconds: 60 },
+              webhooks,
+              recordings: { accounts, recordings, control, viewer, usage, maxUploadBytes: config.maxUploadBytes },
+              retention: { accounts, policies: retentionPolicies, sweeper, holds: legalHolds, usage },
+              audit: { log: audit, repo: auditRepo },
+              encryptionKeys: customerKeys,
+              exports: {
+                routes: { exports: exportsService, signer: exportSigner },
+                download: {
+                  signer: exportSigner, repo: exportRepo, stores, redirect: config.mediaDelivery === 'redirect', presignTtlSeconds: 60,
+                  onDownload: (e, bytes, ip, range) =>
+                    audit.record({ accountId: e.accountId, actor: 'signed-url', action: 'export.download', resourceType: 'exports', resourceId: e.id, ip, details: { bytes, ...(range ? { range } : {}) } }),
+                },
+              },
+              media: {
+                onDownload: (r, format, bytes, ip, range) =>
+                  audit.record({ accountId: r.accountId, actor: 'signed-url', action: 'media.download', resourceType: 'recordings', resourceId: r.id, ip, details: { format, bytes, ...(range ? { range } : {}) } }),
+                signer, repo, stores, redirect: config.mediaDelivery === 'redirect', presignTtlSeconds: 60, sealedMedia: encryption?.sealedMedia },
             }
           : undefined,
+        streamTokens: config.roles.includes('api') ? { tokens: streamTokens, streamBaseUrl: config.streamPublicUrl } : undefined,
+        streams: ctx.streams ? { ingest: ctx.streams, accounts, tokens: streamTokens } : undefined,
         health: {
           pingDatabase: async () => {
             await sql`select 1`.execute(database.db);
@@ -159,6 +274,8 @@ export async function createApp(config: Config, opts: WiringOptions = {}): Promi
               metrics.dbPool.set({ state: 'idle' }, database.pool.idleCount);
               metrics.dbPool.set({ state: 'waiting' }, database.pool.waitingCount);
             }
+            const failures = await integrity.failureCounts();
+            for (const status of ['corrupt', 'missing'] as const) metrics.integrityFailures.set({ status }, failures[status]);
           },
           isShuttingDown: () => shuttingDown,
         },
@@ -169,10 +286,13 @@ export async function createApp(config: Config, opts: WiringOptions = {}): Promi
     async stop() {
       shuttingDown = true;
       await ctx.api?.close();
+      // Closing the HTTP server ends the media streams; this waits for any still being stored.
+      await ctx.streams?.stop();
       // Live calls end and are stored before the queue and database go away.
       await ctx.ingest?.stop();
       await liveCalls.endAll('shutdown');
       await bus.close();
+      await audit.flush();
       await flushScheduler.stop();
       await jobs.stop();
       await database.close();

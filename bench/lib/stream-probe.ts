@@ -4,6 +4,7 @@ import { parseS3Url, S3BlobStore } from '../../src/storage/blob/s3.js';
 import { MediaUrlSigner } from '../../src/recordings/media-url-signer.js';
 import { systemClock } from '../../src/clock.js';
 import { wavHeaderFixed } from '../../src/media/wav.js';
+import { NEW_RECORDING_STORAGE } from '../../src/recordings/recording.js';
 import { timeDownload } from './s3-stream.js';
 
 export const BENCH_SECRET = 'bench-secret-0123456789';
@@ -30,7 +31,7 @@ export async function prepareStreamProbe(databaseUrl: string, storageUrl: string
   await new KyselyRecordingRepository(handle).insert({
     id: recordingId, accountId, callId: 'CA-stream', status: 'completed', source: 'upload', channels: 2, sampleRate: 8000, durationMs: seconds * 1000,
     errorCode: null, errorMessage: null, dateCreated: now, dateUpdated: now,
-    media: { wav: { key, bytes: stored.size, sha256: stored.sha256 }, mp3: { key, bytes: stored.size, sha256: stored.sha256 } }, details: {},
+    media: { wav: { key, bytes: stored.size, sha256: stored.sha256 }, mp3: { key, bytes: stored.size, sha256: stored.sha256 } }, details: {}, ...NEW_RECORDING_STORAGE,
   });
   await handle.close();
   return { recordingId, key, store };

@@ -20,6 +20,6 @@ export interface AccountRepository {
   insertKey(key: ApiKeyRecord): Promise<void>;
   /** The live (unrevoked) key with this hash, if any. */
   findActiveKeyByHash(keyHash: string): Promise<ApiKeyRecord | null>;
-  /** Marks a key revoked; returns false when no such live key exists. */
-  revokeKey(keyId: string, at: Date): Promise<boolean>;
+  /** Marks a key revoked; returns its account, or null when no such live key exists. */
+  revokeKey(keyId: string, at: Date): Promise<string | null>;
 }

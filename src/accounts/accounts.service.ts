@@ -51,12 +51,12 @@ export class AccountsService {
     return { keyId, apiKey };
   }
 
-  /** Revokes a key by id. */
-  async revokeKey(keyId: string): Promise<void> {
-    if (!(await this.repo.revokeKey(keyId, this.clock.now()))) {
-      throw new DomainError('not_found', 'api_key_not_found', `no active API key ${keyId}`);
-    }
+  /** Revokes a key by id; returns the account it belonged to. */
+  async revokeKey(keyId: string): Promise<string> {
+    const accountId = await this.repo.revokeKey(keyId, this.clock.now());
+    if (!accountId) throw new DomainError('not_found', 'api_key_not_found', `no active API key ${keyId}`);
     this.cache.clear();
+    return accountId;
   }
 
   /** Resolves a presented key to its principal, or null for a missing, unknown or revoked key. */

@@ -1,9 +1,12 @@
 import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import type { MediaUrlSigner } from '../recordings/media-url-signer.js';
-import { isDownloadable, MEDIA_FORMATS, type MediaFormat, type Recording } from '../recordings/recording.js';
+import { isDownloadable, MEDIA_FORMATS, type MediaFormat, type Recording, type StorageClass } from '../recordings/recording.js';
 import type { RecordingRepository } from '../recordings/recording.repo.js';
-import type { BlobStore } from '../storage/blob/blob-store.js';
+import type { MediaStores } from '../storage/blob/media-stores.js';
+import type { ByteRange } from '../storage/blob/blob-store.js';
+import type { StoredMedia } from '../recordings/recording.js';
+import type { SealedObject } from '../compliance/encryption/encrypting-blob-store.js';
 import { decideRange } from './byte-range.js';
 import { problemResponses } from './common.schemas.js';
 import { sendProblem } from './problem.js';
@@ -11,18 +14,22 @@ import { sendProblem } from './problem.js';
 export interface MediaRouteDeps {
   signer: MediaUrlSigner;
   repo: RecordingRepository;
-  blobs: BlobStore;
+  stores: MediaStores;
   /** Redirect to the bucket's own presigned URL (when it has them) instead of streaming through us. */
   redirect: boolean;
   /** Lifetime of presigned bucket URLs we redirect to, in seconds. */
   presignTtlSeconds: number;
   /** Called for each served download (metrics, audit). */
-  onDownload?: (recording: Recording, format: MediaFormat, bytes: number) => void;
+  onDownload?: (recording: Recording, format: MediaFormat, bytes: number, ip: string, range?: string) => void;
+  /** Encryption at rest: the stored bytes of a file sealed with its account's own key (served as they are), else null. */
+  sealedMedia?: (storageClass: StorageClass, key: string) => Promise<SealedObject | null>;
+  /** The redacted copy of a rendition (transcript redaction; kept in the standard tier), or null. */
+  redactedMedia?: (recordingId: string, format: MediaFormat) => Promise<StoredMedia | null>;
 }
 
 const CONTENT_TYPES: Record<MediaFormat, string> = { wav: 'audio/wav', mp3: 'audio/mpeg' };
 
-const MediaParams = Type.Object({ file: Type.String({ pattern: '^[A-Za-z0-9]{1,64}\\.(wav|mp3)$', description: 'recording id and format, e.g. RE....mp3' }) });
+const MediaParams = Type.Object({ file: Type.String({ pattern: '^[A-Za-z0-9]{1,64}(\\.redacted)?\\.(wav|mp3)$', description: 'recording id and format, e.g. RE....mp3 (RE....redacted.mp3: the redacted copy)' }) });
 const MediaQuery = Type.Object({ expires: Type.String({ maxLength: 16 }), signature: Type.String({ maxLength: 128 }) });
 
 /** Signed media downloads: no API key, the URL's signature is the credential. */
@@ -40,7 +47,10 @@ export async function mediaRoutes(app: FastifyInstance, deps: MediaRouteDeps): P
       params: MediaParams,
       querystring: MediaQuery,
       response: {
-        200: { description: 'The audio', content: { 'audio/wav': { schema: { type: 'string', format: 'binary' } }, 'audio/mpeg': { schema: { type: 'string', format: 'binary' } } } },
+        200: {
+          description: 'The audio (application/octet-stream: encrypted with the account\'s own key, see `encryption_details` on the recording)',
+          content: { 'audio/wav': { schema: { type: 'string', format: 'binary' } }, 'audio/mpeg': { schema: { type: 'string', format: 'binary' } }, 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } },
+        },
         206: { description: 'Part of the audio', type: 'null' }, 302: { description: 'Redirect to a presigned object URL', type: 'null' }, ...problemResponses(403, 404, 416) },
     },
     // A bad or missing query string is the same failure as a bad signature: say nothing more.
@@ -49,42 +59,51 @@ export async function mediaRoutes(app: FastifyInstance, deps: MediaRouteDeps): P
       const invalid = () => sendProblem(reply, 403, 'media_url_invalid', 'this media URL is invalid or has expired');
       if (request.validationError) return invalid();
       const dot = request.params.file.lastIndexOf('.');
-      const recordingId = request.params.file.slice(0, dot);
+      const redacted = request.params.file.slice(0, dot).endsWith('.redacted');
+      const recordingId = request.params.file.slice(0, dot).replace(/\.redacted$/, '');
       const format = request.params.file.slice(dot + 1) as MediaFormat;
-      if (!MEDIA_FORMATS.includes(format) || !deps.signer.verify({ recordingId, format, expires: request.query.expires, signature: request.query.signature })) {
+      const signedFormat = redacted ? `redacted.${format}` : format;
+      if (!MEDIA_FORMATS.includes(format) || !deps.signer.verify({ recordingId, format: signedFormat, expires: request.query.expires, signature: request.query.signature })) {
         return invalid();
       }
       const recording = await deps.repo.findByIdUnscoped(recordingId);
-      const media = recording?.media[format];
+      const media = redacted ? await deps.redactedMedia?.(recordingId, format) : recording?.media[format];
       if (!recording || !media || !isDownloadable(recording, format)) return sendProblem(reply, 404, 'media_not_found', 'this recording or its media no longer exists');
 
-      const fileName = `${recording.id}.${format}`;
-      if (deps.redirect && deps.blobs.signedUrl) {
-        const location = await deps.blobs.signedUrl(media.key, { ttlSeconds: deps.presignTtlSeconds, contentType: CONTENT_TYPES[format], fileName });
-        deps.onDownload?.(recording, format, 0);
+      const fileName = `${recording.id}.${signedFormat}`;
+      const store = redacted ? deps.stores.standard : deps.stores.of(recording.storageClass);
+      if (deps.redirect && store.signedUrl) {
+        const location = await store.signedUrl(media.key, { ttlSeconds: deps.presignTtlSeconds, contentType: CONTENT_TYPES[format], fileName });
+        deps.onDownload?.(recording, format, 0, request.ip, 'redirect');
         return reply.code(302).header('location', location).header('cache-control', 'no-store').send();
       }
 
-      const etag = `"${media.sha256}"`;
+      // Sealed with the account's own key: served as stored (ciphertext); size, ETag and ranges are the stored bytes'.
+      const sealed = await deps.sealedMedia?.(redacted ? 'standard' : recording.storageClass, media.key);
+      const served = sealed
+        ? { bytes: sealed.bytes, sha256: sealed.sha256, type: 'application/octet-stream', fileName: `${fileName}.enc`, open: sealed.open }
+        : { bytes: media.bytes, sha256: media.sha256, type: CONTENT_TYPES[format], fileName, open: (r?: ByteRange) => store.get(media.key, r) };
+      if (sealed) reply.header('telefonie-encryption', `${sealed.algorithm}; key-wrap=RSA-OAEP-SHA256`);
+      const etag = `"${served.sha256}"`;
       reply
         .header('accept-ranges', 'bytes')
         .header('etag', etag)
-        .header('content-type', CONTENT_TYPES[format])
-        .header('content-disposition', `attachment; filename="${fileName}"`)
+        .header('content-type', served.type)
+        .header('content-disposition', `attachment; filename="${served.fileName}"`)
         .header('cache-control', 'private, max-age=0');
       if (request.headers['if-none-match'] === etag) return reply.code(304).send();
       const ifRange = request.headers['if-range'];
-      const decision = ifRange && ifRange !== etag ? { kind: 'full' as const } : decideRange(request.headers.range, media.bytes);
+      const decision = ifRange && ifRange !== etag ? { kind: 'full' as const } : decideRange(request.headers.range, served.bytes);
       if (decision.kind === 'unsatisfiable') {
-        return sendProblem(reply.header('content-range', `bytes */${media.bytes}`), 416, 'range_not_satisfiable', `the range is outside the ${media.bytes}-byte file`);
+        return sendProblem(reply.header('content-range', `bytes */${served.bytes}`), 416, 'range_not_satisfiable', `the range is outside the ${served.bytes}-byte file`);
       }
       const range = decision.kind === 'partial' ? decision.range : undefined;
-      const length = range ? range.end - range.start + 1 : media.bytes;
+      const length = range ? range.end - range.start + 1 : served.bytes;
       reply.code(range ? 206 : 200).header('content-length', length);
-      if (range) reply.header('content-range', `bytes ${range.start}-${range.end}/${media.bytes}`);
+      if (range) reply.header('content-range', `bytes ${range.start}-${range.end}/${served.bytes}`);
       if (request.method === 'HEAD') return reply.send();
-      deps.onDownload?.(recording, format, length);
-      return reply.send(await deps.blobs.get(media.key, range));
+      deps.onDownload?.(recording, format, length, request.ip, request.headers.range);
+      return reply.send(await served.open(range));
     },
   });
 }

@@ -25,7 +25,15 @@ export class RecordingViewer {
       price_unit: this.pricing.currency,
       date_created: r.dateCreated.toISOString(),
       date_updated: r.dateUpdated.toISOString(),
+      legal_hold: r.legalHold,
+      storage_class: r.storageClass,
     };
+    if (r.tags.length) out.tags = r.tags;
+    if (r.mediaDeletedAt) out.date_media_deleted = r.mediaDeletedAt.toISOString();
+    if (r.integrity) {
+      out.integrity = { status: r.integrity.status, checked_at: r.integrity.checkedAt.toISOString() };
+      if (r.integrity.detail) out.integrity.detail = r.integrity.detail;
+    }
     if (r.sampleRate) out.sample_rate = r.sampleRate;
     if (r.status === 'in-progress' && r.source !== 'upload') out.paused = Boolean(r.details.paused);
     if (isDownloadable(r, 'wav') && isDownloadable(r, 'mp3')) {
@@ -37,6 +45,19 @@ export class RecordingViewer {
     if (r.details.channelMap) out.channel_map = r.details.channelMap;
     if (r.details.dtmf?.length) {
       out.dtmf_events = r.details.dtmf.map((d) => ({ digit: d.digit, channel: d.channel, start: d.startMs / 1000, duration: d.durationMs / 1000 }));
+    }
+    if (r.details.encryption) {
+      out.encryption_details = {};
+      for (const [format, e] of Object.entries(r.details.encryption)) {
+        out.encryption_details[format as MediaFormat] = {
+          algorithm: e.algorithm,
+          chunk_size: e.chunkSize,
+          nonce_prefix: e.noncePrefix,
+          wrapped_key: e.wrappedKey,
+          key_wrap: e.keyWrap,
+          key_fingerprint: e.keyFingerprint,
+        };
+      }
     }
     return out;
   }

@@ -10,8 +10,18 @@ import { readUploadBody, registerUploadParsers } from './upload-body.js';
 import type { RecordingControlService } from '../calls/recording-control.service.js';
 import { ControlRecordingBody } from './calls.schemas.js';
 import { Type } from '@sinclair/typebox';
+import { DomainError } from '../errors.js';
+import type { UsageService } from '../compliance/usage.service.js';
+
+/** Splits a comma-separated tag list; tags are trimmed, non-empty, at most 20 of 64 characters. */
+function parseTags(raw: string | undefined): string[] {
+  const tags = (raw ?? '').split(',').map((t) => t.trim()).filter(Boolean);
+  if (tags.length > 20 || tags.some((t) => t.length > 64)) throw new DomainError('invalid', 'invalid_tags', 'at most 20 tags of at most 64 characters each');
+  return [...new Set(tags)];
+}
 
 export interface RecordingsRouteDeps {
+  usage: UsageService;
   accounts: AccountsService;
   recordings: RecordingsService;
   control: RecordingControlService;
@@ -50,6 +60,7 @@ export async function recordingsRoutes(app: FastifyInstance, deps: RecordingsRou
           source: q.source,
           createdAfter: q.date_created_after ? new Date(q.date_created_after) : undefined,
           createdBefore: q.date_created_before ? new Date(q.date_created_before) : undefined,
+          integrity: q.integrity,
         },
         { page, size },
       );
@@ -133,7 +144,12 @@ export async function recordingsRoutes(app: FastifyInstance, deps: RecordingsRou
     async (request, reply) => {
       const { audio, fields } = await readUploadBody(request, deps.maxUploadBytes);
       const callId = request.query.call_id ?? (fields.call_id?.trim() || undefined);
-      const recording = await deps.recordings.createFromUpload(principalOf(request).accountId, audio, callId);
+      const tags = parseTags(request.query.tags ?? fields.tags);
+      const accountId = principalOf(request).accountId;
+      await deps.usage.assertWithinQuota(accountId);
+      const recording = await deps.recordings.createFromUpload(accountId, audio, callId, tags);
+      const warning = await deps.usage.warning(accountId);
+      if (warning) reply.header('telefonie-quota-warning', warning);
       return reply.code(201).header('location', `/v1/recordings/recordings/${recording.id}`).send(deps.viewer.view(recording));
     },
   );

@@ -9,6 +9,11 @@ import { recordingsRoutes, type RecordingsRouteDeps } from './recordings.routes.
 import { mediaRoutes, type MediaRouteDeps } from './media.routes.js';
 import { healthRoutes, type HealthDeps } from './health.routes.js';
 import { sipTrunksRoutes } from './sip-trunks.routes.js';
+import { retentionRoutes, type RetentionRouteDeps } from './retention.routes.js';
+import { auditApiRequests, auditRoutes } from './audit.routes.js';
+import type { AuditLog } from '../compliance/audit/audit-log.js';
+import type { AuditRepository } from '../compliance/audit/audit.repo.js';
+import { LegalHoldSchema, RetentionPolicySchema } from './retention.schemas.js';
 import { callsRoutes } from './calls.routes.js';
 import { CallSchema } from './calls.schemas.js';
 import { recordingRulesRoutes } from './recording-rules.routes.js';
@@ -19,13 +24,27 @@ import type { RecordingViewer } from './recording-view.js';
 import { SipTrunkSchema } from './sip-trunks.schemas.js';
 import type { AccountsService } from '../accounts/accounts.service.js';
 import type { TrunksService } from '../trunks/trunks.service.js';
+import { webhooksRoutes } from './webhooks.routes.js';
+import { exportDownloadRoutes, exportsRoutes, type ExportDownloadRouteDeps, type ExportRouteDeps } from './exports.routes.js';
+import { WebhookDeliverySchema, WebhookSchema } from './webhooks.schemas.js';
+import type { WebhooksService } from '../webhooks/webhooks.service.js';
+import { streamTokensRoutes, type StreamTokenRouteDeps } from './stream-tokens.routes.js';
+import { StreamTokenSchema } from './stream-tokens.schemas.js';
+import { streamsRoutes, type StreamRouteDeps } from '../ingest/ws/streams.routes.js';
+import { encryptionKeyRoutes } from './encryption-key.routes.js';
+import { EncryptionKeySchema } from './encryption-key.schemas.js';
+import type { CustomerKeysService } from '../compliance/encryption/customer-keys.service.js';
 
 export interface ApiDeps {
   log: Logger;
   metrics: Metrics;
   /** The versioned API; absent in processes without the `api` role, which serve only health and metrics. */
-  api?: { accounts: AccountsService; recordings: RecordingsRouteDeps; media: MediaRouteDeps; trunks: TrunksService; calls: CallRepository; rules: RecordingRulesService; viewer: RecordingViewer };
+  api?: { accounts: AccountsService; recordings: RecordingsRouteDeps; media: MediaRouteDeps; trunks: TrunksService; calls: CallRepository; rules: RecordingRulesService; viewer: RecordingViewer; webhooks: WebhooksService ; retention: RetentionRouteDeps ; audit: { log: AuditLog; repo: AuditRepository }; encryptionKeys?: CustomerKeysService; exports?: { routes: Omit<ExportRouteDeps, 'accounts'>; download: ExportDownloadRouteDeps } };
   health: HealthDeps;
+  /** Minting stream tokens (`POST /stream-tokens`), in processes with the `api` role. */
+  streamTokens?: Omit<StreamTokenRouteDeps, 'accounts'>;
+  /** WebSocket media streams (`GET /streams`), in processes with the `ingest` role (with or without `api`). */
+  streams?: StreamRouteDeps;
 }
 
 /** Builds the HTTP server (not listening yet): every route registered explicitly, in one place. */
@@ -46,9 +65,15 @@ export async function buildApiServer(deps: ApiDeps): Promise<FastifyInstance> {
   app.addSchema(RecordingSchema);
   app.addSchema(ProblemSchema);
   app.addSchema(SipTrunkSchema);
+  app.addSchema(RetentionPolicySchema);
+  app.addSchema(LegalHoldSchema);
+  app.addSchema(StreamTokenSchema);
   app.addSchema(CallSchema);
   app.addSchema(RecordingRuleSchema);
   app.addSchema(RecordingSettingsSchema);
+  app.addSchema(WebhookSchema);
+  app.addSchema(WebhookDeliverySchema);
+  app.addSchema(EncryptionKeySchema);
 
   // One log line per request that went wrong, and metrics for all of them, keyed by route template.
   app.addHook('onResponse', async (request, reply) => {
@@ -61,13 +86,29 @@ export async function buildApiServer(deps: ApiDeps): Promise<FastifyInstance> {
 
   const api = deps.api;
   if (api) {
+    auditApiRequests(app, api.audit.log);
+    await app.register(async (scope) => auditRoutes(scope, { accounts: api.accounts, repo: api.audit.repo, audit: api.audit.log }), { prefix: API_PREFIX });
     await app.register(async (scope) => recordingsRoutes(scope, api.recordings), { prefix: API_PREFIX });
     await app.register(async (scope) => mediaRoutes(scope, api.media), { prefix: API_PREFIX });
     await app.register(async (scope) => sipTrunksRoutes(scope, { accounts: api.accounts, trunks: api.trunks }), { prefix: API_PREFIX });
+    await app.register(async (scope) => retentionRoutes(scope, api.retention), { prefix: API_PREFIX });
+    const streamTokens = deps.streamTokens;
+    if (streamTokens) await app.register(async (scope) => streamTokensRoutes(scope, { accounts: api.accounts, ...streamTokens }), { prefix: API_PREFIX });
     await app.register(async (scope) => callsRoutes(scope, { accounts: api.accounts, calls: api.calls, control: api.recordings.control, viewer: api.viewer }), { prefix: API_PREFIX });
     await app.register(async (scope) => recordingRulesRoutes(scope, { accounts: api.accounts, rules: api.rules }), { prefix: API_PREFIX });
+    await app.register(async (scope) => webhooksRoutes(scope, { accounts: api.accounts, webhooks: api.webhooks }), { prefix: API_PREFIX });
+    const exportDeps = api.exports;
+    if (exportDeps) {
+      await app.register(async (scope) => exportsRoutes(scope, { accounts: api.accounts, ...exportDeps.routes }), { prefix: API_PREFIX });
+      // The signed download needs no API key: its own scope, without the key check.
+      await app.register(async (scope) => exportDownloadRoutes(scope, exportDeps.download), { prefix: API_PREFIX });
+    }
+    const encryptionKeys = api.encryptionKeys;
+    if (encryptionKeys) await app.register(async (scope) => encryptionKeyRoutes(scope, { accounts: api.accounts, keys: encryptionKeys }), { prefix: API_PREFIX });
     app.get(`${API_PREFIX}/openapi.json`, { schema: { hide: true } }, async () => openApiDocument(app));
   }
+  const streams = deps.streams;
+  if (streams) await app.register(async (scope) => streamsRoutes(scope, streams), { prefix: API_PREFIX });
   await app.register(async (scope) => healthRoutes(scope, deps.health));
   return app;
 }

@@ -17,7 +17,7 @@ export type ControlAction = { status: 'paused'; pauseBehavior: PauseBehavior } |
  */
 export class RecordingControlService {
   constructor(
-    private readonly deps: { bus: ControlBus; calls: CallRepository; repo: RecordingRepository; liveCalls: LiveCallsService; liveRecordings: LiveRecordingsService },
+    private readonly deps: { bus: ControlBus; calls: CallRepository; repo: RecordingRepository; liveCalls: LiveCallsService; liveRecordings: LiveRecordingsService; usage: { assertWithinQuota(accountId: string): Promise<void> } },
   ) {}
 
   /** Starts an on-demand recording of a live call; returns it `in-progress`. */
@@ -25,6 +25,7 @@ export class RecordingControlService {
     const call = await this.deps.calls.findByCallId(accountId, callId);
     if (!call) throw notFound('call_not_found', `call ${callId} not found`);
     if (call.status !== 'in-progress') throw new DomainError('conflict', 'call_ended', `call ${callId} has ended; only live calls can be recorded`);
+    await this.deps.usage.assertWithinQuota(accountId);
     const reply = await this.deps.bus.request({ kind: 'start', accountId, callId, options });
     if (!reply.handled || !reply.recordingId) return this.unreachable(accountId, callId);
     const recording = await this.deps.repo.findById(accountId, reply.recordingId);

@@ -85,7 +85,8 @@ export class EmbeddedJobQueue implements JobQueue {
     const schedule = parseCron(cron);
     const arm = () => {
       if (this.stopped) return;
-      const fireAt = schedule.next(this.clock.now());
+      // Timers run on the real clock: an injected test clock must not make schedules spin or jump.
+      const fireAt = schedule.next(new Date());
       const timer = setTimeout(() => {
         this.timers.delete(timer);
         // The tick in the key keeps several processes from queueing the same run twice.

@@ -56,6 +56,20 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly integrityChecks = new Counter({
+    name: 'telefonie_integrity_checks_total',
+    help: 'Stored media files this process re-read for an integrity check, by result (ok|corrupt|missing|error|skipped)',
+    labelNames: ['result'] as const,
+    registers: [this.registry],
+  });
+
+  readonly integrityFailures = new Gauge({
+    name: 'telefonie_integrity_failed_recordings',
+    help: 'Recordings whose last integrity check found media corrupt or missing, by status, sampled at scrape time',
+    labelNames: ['status'] as const,
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'telefonie_process_' });
   }

@@ -4,7 +4,7 @@ import type { Logger } from '../logger.js';
 import type { JobQueue } from '../jobs/job-queue.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { BlobStore } from '../storage/blob/blob-store.js';
-import { mediaKey, type ChannelMapEntry, type Recording, type RecordingSource } from '../recordings/recording.js';
+import { mediaKey, type ChannelMapEntry, type Recording, type RecordingSource, NEW_RECORDING_STORAGE } from '../recordings/recording.js';
 import type { RecordingRepository } from '../recordings/recording.repo.js';
 import type { RecordingEventSink } from '../recordings/recording-events.js';
 import type { FlushScheduler } from './flush-scheduler.js';
@@ -84,6 +84,7 @@ export class LiveRecordingsService {
       dateUpdated: now,
       media: {},
       details: { channelMap: opts.channelMap, track: opts.track, transcribe: opts.transcribe, statusCallback: opts.statusCallback, ruleId: opts.ruleId },
+      ...NEW_RECORDING_STORAGE,
     };
     try {
       await this.deps.repo.insert(recording);

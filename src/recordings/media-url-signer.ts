@@ -2,6 +2,9 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { Clock } from '../clock.js';
 import type { MediaFormat } from './recording.js';
 
+/** What a media URL can name: a rendition, or the redacted copy of one (transcript redaction). */
+export type SignedMediaFormat = MediaFormat | `redacted.${MediaFormat}`;
+
 /** The parts of a signed media URL a request carries. */
 export interface SignedMediaRequest {
   recordingId: string;
@@ -39,7 +42,7 @@ export class MediaUrlSigner {
    * one rounding step (TTL/10, capped at 60 s): URLs stay identical for that step, which
    * spares an HMAC per read and lets clients and proxies cache them.
    */
-  urlFor(recordingId: string, format: MediaFormat): string {
+  urlFor(recordingId: string, format: SignedMediaFormat): string {
     const step = this.expiryStepSeconds;
     const expires = Math.floor((Math.floor(this.clock.now().getTime() / 1000) + this.ttlSeconds) / step) * step;
     const cacheKey = `${recordingId}.${format}`;

@@ -7,11 +7,20 @@ export type RecordingEventType =
   | 'recording.resumed'
   | 'recording.completed'
   | 'recording.failed'
-  | 'recording.deleted';
+  | 'recording.deleted'
+  | 'recording.archived'
+  | 'recording.media_deleted'
+  | 'recording.integrity_failed'
+  | 'transcription.completed'
+  | 'transcription.failed';
 
 /** Where recording lifecycle events go (webhooks, metrics); services publish, never deliver. */
 export interface RecordingEventSink {
-  publish(type: RecordingEventType, recording: Recording): Promise<void>;
+  /**
+   * `dedupeKey`: a stable key for an event that may be published again after a crash
+   * (retention follow-ups); the same key yields the same event id, delivered once.
+   */
+  publish(type: RecordingEventType, recording: Recording, opts?: { dedupeKey?: string }): Promise<void>;
 }
 
 /** Drops events; used until something subscribes. */

@@ -4,14 +4,17 @@ import { ID_PREFIX, newId } from '../ids.js';
 import type { Logger } from '../logger.js';
 import type { JobQueue } from '../jobs/job-queue.js';
 import type { BlobStore } from '../storage/blob/blob-store.js';
+import type { MediaStores } from '../storage/blob/media-stores.js';
+import { DomainError } from '../errors.js';
 import { inspectUpload } from './upload-audio.js';
-import { mediaKey, type PageRequest, type Recording, type RecordingFilter } from './recording.js';
+import { mediaKey, type PageRequest, type Recording, type RecordingFilter, NEW_RECORDING_STORAGE } from './recording.js';
 import type { RecordingRepository } from './recording.repo.js';
 import type { RecordingEventSink } from './recording-events.js';
 
 export interface RecordingsDeps {
   repo: RecordingRepository;
   blobs: BlobStore;
+  stores: MediaStores;
   jobs: JobQueue;
   events: RecordingEventSink;
   clock: Clock;
@@ -30,7 +33,7 @@ export class RecordingsService {
   }
 
   /** A page of the account's recordings, newest first, and the count of all matches. */
-  list(accountId: string, filter: RecordingFilter, page: PageRequest): Promise<{ items: Recording[]; total: number }> {
+  list(accountId: string, filter: RecordingFilter, page: PageRequest): Promise<{ items: Recording[]; total: number; snippets?: Record<string, string> }> {
     return this.deps.repo.list(accountId, filter, page);
   }
 
@@ -38,7 +41,7 @@ export class RecordingsService {
    * Stores an uploaded file as a new recording. The body is checked completely first,
    * so a bad upload leaves no row and no file; the second format is made by a job.
    */
-  async createFromUpload(accountId: string, body: Buffer, callId?: string): Promise<Recording> {
+  async createFromUpload(accountId: string, body: Buffer, callId?: string, tags: string[] = []): Promise<Recording> {
     const upload = inspectUpload(body);
     const now = this.deps.clock.now();
     const id = newId(ID_PREFIX.recording, now.getTime());
@@ -59,6 +62,8 @@ export class RecordingsService {
       dateUpdated: now,
       media: { [upload.rendition.format]: { key, bytes: stored.size, sha256: stored.sha256 } },
       details: { originalFormat: upload.originalFormat },
+      ...NEW_RECORDING_STORAGE,
+      tags,
     };
     try {
       await this.deps.repo.insert(recording);
@@ -76,16 +81,26 @@ export class RecordingsService {
   /** Deletes a recording and its media; media URLs stop working at once because the row is gone. */
   async delete(accountId: string, id: string): Promise<void> {
     const deleted = await this.deps.repo.delete(accountId, id);
-    if (!deleted) throw notFound('recording_not_found', `recording ${id} not found`);
+    if (!deleted) {
+      const existing = await this.deps.repo.findById(accountId, id);
+      if (existing?.legalHold) throw new DomainError('conflict', 'legal_hold', `recording ${id} is under legal hold and cannot be deleted until the hold is released`);
+      throw notFound('recording_not_found', `recording ${id} not found`);
+    }
+    await this.removeMedia(deleted);
+    await this.deps.events.publish('recording.deleted', deleted);
+  }
+
+  /** Deletes a removed recording's files from its tier; on a storage error, retries in the background. */
+  async removeMedia(deleted: Recording): Promise<void> {
     const keys = Object.values(deleted.media).map((m) => m!.key);
+    const store = this.deps.stores.of(deleted.storageClass);
     try {
-      await Promise.all(keys.map((k) => this.deps.blobs.delete(k)));
+      await Promise.all(keys.map((k) => store.delete(k)));
     } catch (err) {
       // Storage hiccup: the row is gone, so retry the file removal in the background until it succeeds.
-      this.deps.log.warn({ err, recordingId: id }, 'media delete failed; queued for retry');
-      await this.deps.jobs.send('media.delete', { keys });
+      this.deps.log.warn({ err, recordingId: deleted.id }, 'media delete failed; queued for retry');
+      await this.deps.jobs.send('media.delete', { keys, storageClass: deleted.storageClass });
     }
-    await this.deps.events.publish('recording.deleted', deleted);
   }
 
   /** Fails a recording with a code the client can act on. */

@@ -9,6 +9,7 @@ import type { BlobStore } from '../storage/blob/blob-store.js';
 import { mediaKey, type Recording, type StoredMedia } from './recording.js';
 import type { RecordingRepository } from './recording.repo.js';
 import type { RecordingEventSink } from './recording-events.js';
+import type { MediaSealing } from './media-sealing.js';
 
 async function readAll(stream: Readable): Promise<Buffer> {
   const chunks: Buffer[] = [];
@@ -49,7 +50,7 @@ async function* mp3FromWav(wav: Readable, sampleRate: number, channels: 1 | 2): 
 /** Makes the rendition a recording lacks (MP3 from WAV, or WAV from an uploaded MP3), then completes it. */
 export class RenditionsService {
   constructor(
-    private readonly deps: { repo: RecordingRepository; blobs: BlobStore; events: RecordingEventSink; clock: Clock; log: Logger },
+    private readonly deps: { repo: RecordingRepository; blobs: BlobStore; events: RecordingEventSink; clock: Clock; log: Logger; sealing?: MediaSealing },
   ) {}
 
   /**
@@ -67,9 +68,14 @@ export class RenditionsService {
       if (err instanceof MediaError) throw new PermanentJobError(err.message, err.code);
       throw err;
     }
-    const changed = await this.deps.repo.update(recording.id, { status: 'completed', media }, this.deps.clock.now(), 'in-progress');
+    // Encryption at rest: renditions sealed with the account's own key are described on the recording as it completes.
+    const encryption = await this.deps.sealing?.describe(recording, media);
+    const details = encryption ? { details: { ...recording.details, encryption } } : {};
+    const changed = await this.deps.repo.update(recording.id, { status: 'completed', media, ...details }, this.deps.clock.now(), 'in-progress');
     if (changed) {
       const completed = await this.deps.repo.findByIdUnscoped(recording.id);
+      // Processing is done: the service gives up its own access to media sealed with the account's key.
+      if (completed) await this.deps.sealing?.processingDone(completed);
       if (completed) await this.deps.events.publish('recording.completed', completed);
     }
   }

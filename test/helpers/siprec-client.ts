@@ -56,6 +56,22 @@ export interface InviteResult {
   answerSdp: string;
 }
 
+function cseqOf(r: SipResponse): { seq: number; method: string } {
+  const [seq, method] = (getHeader(r, 'cseq') ?? '').trim().split(/\s+/);
+  return { seq: Number(seq), method: (method ?? '').toUpperCase() };
+}
+
+/** The body of a SIPREC INVITE: SDP alone, or SDP + metadata as multipart/mixed. */
+function inviteBody(sdp: string, metadata?: string): { body: Buffer; contentType: string } {
+  const boundary = 'telefonie-boundary';
+  const body = metadata
+    ? Buffer.from(
+        `--${boundary}\r\nContent-Type: application/sdp\r\n\r\n${sdp}\r\n--${boundary}\r\nContent-Type: application/rs-metadata+xml\r\nContent-Disposition: recording-session\r\n\r\n${metadata}\r\n--${boundary}--\r\n`,
+      )
+    : Buffer.from(sdp);
+  return { body, contentType: metadata ? `multipart/mixed;boundary=${boundary}` : 'application/sdp' };
+}
+
 function md5(s: string): string {
   return createHash('md5').update(s).digest('hex');
 }
@@ -72,7 +88,11 @@ export class SiprecClient {
   private udp?: dgram.Socket;
   private tcp?: net.Socket;
   private framer = new SipStreamFramer();
-  private waiters: Array<(r: SipResponse) => void> = [];
+  private waiters: Array<{ match?: (r: SipResponse) => boolean; resolve: (r: SipResponse) => void }> = [];
+  /** Every final response received, in arrival order (challenges, retransmitted answers included). */
+  readonly finalResponses: SipResponse[] = [];
+  /** Every provisional (1xx) response received. */
+  readonly provisionalResponses: SipResponse[] = [];
   localPort = 0;
 
   constructor(
@@ -118,9 +138,14 @@ export class SiprecClient {
       return;
     }
     if (!('status' in msg)) return;
-    if (msg.status < 200) return;
-    const waiter = this.waiters.shift();
-    waiter?.(msg);
+    if (msg.status < 200) {
+      this.provisionalResponses.push(msg);
+      return;
+    }
+    this.finalResponses.push(msg);
+    // The first waiter this response is for (waiters without a matcher take any response, in order).
+    const i = this.waiters.findIndex((w) => w.match === undefined || w.match(msg));
+    if (i >= 0) this.waiters.splice(i, 1)[0].resolve(msg);
   }
 
   private send(text: string | Buffer): void {
@@ -129,14 +154,26 @@ export class SiprecClient {
     else this.tcp!.write(buf);
   }
 
-  private nextResponse(timeoutMs = 10_000): Promise<SipResponse> {
+  private nextResponse(timeoutMs = 10_000, match?: (r: SipResponse) => boolean): Promise<SipResponse> {
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error('no SIP response')), timeoutMs);
-      this.waiters.push((r) => {
-        clearTimeout(timer);
-        resolve(r);
-      });
+      const waiter = {
+        match,
+        resolve: (r: SipResponse) => {
+          clearTimeout(timer);
+          resolve(r);
+        },
+      };
+      const timer = setTimeout(() => {
+        this.waiters.splice(this.waiters.indexOf(waiter), 1);
+        reject(new Error('no SIP response'));
+      }, timeoutMs);
+      this.waiters.push(waiter);
     });
+  }
+
+  /** Waits for the next final response to the request with this CSeq number and method. */
+  waitForResponse(cseq: number, method: string, timeoutMs = 10_000): Promise<SipResponse> {
+    return this.nextResponse(timeoutMs, (r) => cseqOf(r).seq === cseq && cseqOf(r).method === method);
   }
 
   private request(method: string, opts: { body?: Buffer; contentType?: string; extraHeaders?: string[]; cseq?: number; branch?: string }): Buffer {
@@ -164,19 +201,13 @@ export class SiprecClient {
 
   /** Sends an INVITE (SDP + metadata as multipart/mixed), answers a digest challenge once, ACKs the final response. */
   async invite(sdp: string, metadata?: string, opts: { requireSiprec?: boolean } = {}): Promise<InviteResult> {
-    const boundary = 'telefonie-boundary';
-    const body = metadata
-      ? Buffer.from(
-          `--${boundary}\r\nContent-Type: application/sdp\r\n\r\n${sdp}\r\n--${boundary}\r\nContent-Type: application/rs-metadata+xml\r\nContent-Disposition: recording-session\r\n\r\n${metadata}\r\n--${boundary}--\r\n`,
-        )
-      : Buffer.from(sdp);
-    const contentType = metadata ? `multipart/mixed;boundary=${boundary}` : 'application/sdp';
+    const { body, contentType } = inviteBody(sdp, metadata);
     const base = [...(opts.requireSiprec === false ? [] : ['Require: siprec'])];
     let auth: string[] = [];
     for (let attempt = 0; attempt < 2; attempt++) {
       const cseq = ++this.cseq;
       const branch = `z9hG4bK${randomBytes(6).toString('hex')}`;
-      const pending = this.nextResponse();
+      const pending = this.waitForResponse(cseq, 'INVITE');
       this.send(this.request('INVITE', { body, contentType, extraHeaders: [...base, ...auth], cseq, branch }));
       const response = await pending;
       this.ack(response, cseq, branch);
@@ -196,7 +227,7 @@ export class SiprecClient {
   async reinvite(sdp: string): Promise<InviteResult> {
     const cseq = ++this.cseq;
     const branch = `z9hG4bK${randomBytes(6).toString('hex')}`;
-    const pending = this.nextResponse();
+    const pending = this.waitForResponse(cseq, 'INVITE');
     this.send(this.request('INVITE', { body: Buffer.from(sdp), contentType: 'application/sdp', cseq, branch }));
     const response = await pending;
     this.ack(response, cseq, branch);
@@ -206,21 +237,49 @@ export class SiprecClient {
 
   /** Ends the recording session. */
   async bye(): Promise<number> {
-    const pending = this.nextResponse();
-    this.send(this.request('BYE', {}));
-    return (await pending).status;
+    return (await this.sendRequest('BYE')).status;
   }
 
   /** Sends an OPTIONS keep-alive. */
   async options(): Promise<SipResponse> {
-    const pending = this.nextResponse();
-    this.send(this.request('OPTIONS', {}));
-    return pending;
+    return this.sendRequest('OPTIONS');
   }
 
   /** Raw bytes to the server (for malformed-input tests). */
   sendRaw(buf: Buffer): void {
     this.send(buf);
+  }
+
+  /**
+   * Builds an initial INVITE without sending it (to send it several times, or raw), with a
+   * new CSeq number and branch: send it with sendRaw, wait with waitForResponse, ACK with acknowledge.
+   */
+  buildInvite(sdp: string, metadata?: string, opts: { extraHeaders?: string[]; body?: Buffer; contentType?: string } = {}): { bytes: Buffer; cseq: number; branch: string } {
+    const built = inviteBody(sdp, metadata);
+    const cseq = ++this.cseq;
+    const branch = `z9hG4bK${randomBytes(6).toString('hex')}`;
+    const bytes = this.request('INVITE', { body: opts.body ?? built.body, contentType: opts.contentType ?? built.contentType, extraHeaders: ['Require: siprec', ...(opts.extraHeaders ?? [])], cseq, branch });
+    return { bytes, cseq, branch };
+  }
+
+  /** ACKs a final response to an INVITE built with buildInvite (a 2xx also sets the dialog's To tag). */
+  acknowledge(response: SipResponse, invite: { cseq: number; branch: string }): void {
+    this.ack(response, invite.cseq, invite.branch);
+  }
+
+  /** Sends CANCEL for an INVITE (same branch and CSeq number, RFC 3261 §9.1) and returns the CANCEL's response. */
+  async cancel(invite: { cseq: number; branch: string }): Promise<SipResponse> {
+    const pending = this.waitForResponse(invite.cseq, 'CANCEL');
+    this.send(this.request('CANCEL', { cseq: invite.cseq, branch: invite.branch }));
+    return pending;
+  }
+
+  /** Sends a request of any method in this dialog (e.g. INFO, UPDATE) and returns its final response. */
+  async sendRequest(method: string, opts: { body?: Buffer; contentType?: string; extraHeaders?: string[] } = {}): Promise<SipResponse> {
+    const cseq = ++this.cseq;
+    const pending = this.waitForResponse(cseq, method);
+    this.send(this.request(method, { ...opts, cseq }));
+    return pending;
   }
 
   private ack(response: SipResponse, cseq: number, branch: string): void {

@@ -13,6 +13,7 @@ import { startTestServer, type TestServer } from '../helpers/test-server.js';
 import { TcpProxy } from '../helpers/tcp-proxy.js';
 import { interleaveChannels, noise, pcmWav, sine } from '../helpers/audio.js';
 import { download, uploadAudio, waitForRecording } from '../helpers/recordings.js';
+import { NEW_RECORDING_STORAGE } from '../../src/recordings/recording.js';
 
 const enabled = scaleBackendsAvailable('scale-out (PostgreSQL + S3)');
 
@@ -135,7 +136,7 @@ describe.skipIf(!enabled)('scale-out on PostgreSQL + S3 (s3rver)', () => {
       const now = new Date();
       await server.app.repo.insert({
         id, accountId: server.account.accountId, callId: 'CA-broken', status: 'in-progress', source: 'upload', channels: 1, sampleRate: 8000, durationMs: 1000,
-        errorCode: null, errorMessage: null, dateCreated: now, dateUpdated: now, media: { mp3: { key, bytes: stored.size, sha256: stored.sha256 } }, details: {},
+        errorCode: null, errorMessage: null, dateCreated: now, dateUpdated: now, media: { mp3: { key, bytes: stored.size, sha256: stored.sha256 } }, details: {}, ...NEW_RECORDING_STORAGE,
       });
       await server.app.jobs.send('recording.transcode', { recordingId: id }, { singletonKey: `transcode:${id}` });
       const rec = await waitForRecording(server, id);

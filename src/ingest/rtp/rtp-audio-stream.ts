@@ -46,7 +46,10 @@ export class RtpAudioStream {
   /** Switches codec (re-INVITE); a different RTP clock needs a new jitter buffer. */
   setCodec(codec: AudioCodec, telephoneEventPayloadType?: number): void {
     const sameClock = this.codec?.clockRate === codec.clockRate;
-    if (this.jitter && !sameClock) this.jitter.drain();
+    // Audio still held for reordering was sent in the old codec: release it through the old
+    // decoder now, or onAudio would drop it as a foreign payload type once the codec changed.
+    const sameCodec = sameClock && this.codec.payloadType === codec.payloadType && this.codec.name === codec.name;
+    if (this.jitter && !sameCodec) this.jitter.drain();
     this.endSegment();
     this.codec = codec;
     this.decoder = createPayloadDecoder(codec);

@@ -35,8 +35,20 @@ export interface SiprecServerOptions {
 
 const ALLOW = 'INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, UPDATE';
 
+/** How long media sockets keep reading after a BYE (ms), for RTP queued before it. */
+const BYE_MEDIA_LINGER_MS = 250;
+
 function dialogKey(req: SipRequest): string {
   return `${getHeader(req, 'call-id') ?? ''}|${getTag(getHeader(req, 'from')) ?? ''}`;
+}
+
+/**
+ * Metadata with DOCTYPE/ENTITY declarations (an entity bomb) or over the size limit is an
+ * attack or a broken sender, not a vendor quirk: the INVITE is refused (400) rather than
+ * recorded with the metadata ignored, as unreadable metadata is. Codes from MetadataError.
+ */
+function isHostileMetadata(metadataError: string): boolean {
+  return /^(DTD_FORBIDDEN|TOO_LARGE):/.test(metadataError);
 }
 
 function reject(status: number, reason: string, warning?: string): ResponseSpec {
@@ -53,6 +65,8 @@ export class SiprecServer {
   private readonly sessions = new Map<string, SiprecSession>();
   /** INVITEs being set up, so a CANCEL or a retransmission finds them. */
   private readonly pending = new Map<string, Promise<void>>();
+  /** Sessions ending after a BYE (still reading their media for a moment). */
+  private readonly byeEnds = new Set<Promise<void>>();
   private readonly sip: SipServer;
   private sweeper?: NodeJS.Timeout;
 
@@ -91,6 +105,7 @@ export class SiprecServer {
     await this.sip.stop();
     await Promise.allSettled([...this.pending.values()]);
     await Promise.allSettled([...this.sessions.keys()].map((key) => this.end(key, 'shutdown')));
+    await Promise.allSettled([...this.byeEnds]);
   }
 
   private async onRequest(req: SipRequest, ctx: RequestContext): Promise<ResponseSpec | void> {
@@ -104,7 +119,10 @@ export class SiprecServer {
       case 'BYE': {
         const key = dialogKey(req);
         if (!this.sessions.has(key)) return reject(481, 'Call/Transaction Does Not Exist');
-        void this.end(key, 'BYE');
+        // Tracked so stop() waits for it: ending after a BYE lingers (BYE_MEDIA_LINGER_MS).
+        const ending = this.end(key, 'BYE');
+        this.byeEnds.add(ending);
+        void ending.finally(() => this.byeEnds.delete(ending));
         return { status: 200 };
       }
       case 'INFO':
@@ -131,7 +149,10 @@ export class SiprecServer {
     }
     if (!body.isSiprec) return reject(488, 'Not Acceptable Here', 'not a SIPREC recording session (no Require: siprec, no rs-metadata)');
     if (!body.sdp) return reject(488, 'Not Acceptable Here', 'no SDP offer');
-    if (body.metadataError) this.opts.log.warn({ callId: getHeader(req, 'call-id'), err: body.metadataError }, 'recording metadata unusable; channels follow m= line order');
+    if (body.metadataError) {
+      if (isHostileMetadata(body.metadataError)) return reject(400, 'Bad Request', `recording metadata refused: ${body.metadataError}`);
+      this.opts.log.warn({ callId: getHeader(req, 'call-id'), err: body.metadataError }, 'recording metadata unusable; channels follow m= line order');
+    }
 
     const localIp = this.opts.advertisedAddress ?? (ctx.local.address && ctx.local.address !== '0.0.0.0' && ctx.local.address !== '::' ? ctx.local.address : '127.0.0.1');
     let offer;
@@ -195,6 +216,7 @@ export class SiprecServer {
     } catch (err) {
       return reject(400, 'Bad Request', (err as Error).message);
     }
+    if (body.metadataError && isHostileMetadata(body.metadataError)) return reject(400, 'Bad Request', `recording metadata refused: ${body.metadataError}`);
     // An offerless re-INVITE (or a metadata-only UPDATE): answer with the current SDP.
     if (!body.sdp) return { status: 200, body: session.offer.answerSdp, contentType: 'application/sdp' };
     try {
@@ -208,9 +230,17 @@ export class SiprecServer {
 
   /** Ends a session: media flushed, recordings stored, call closed. Safe to call twice. */
   private async end(key: string, reason: string): Promise<void> {
+    // A CANCEL (or a missing ACK) can come while the INVITE is still being set up: wait for
+    // the set-up, so the session it creates is ended too instead of living on unanswered.
+    const setup = this.pending.get(key);
+    if (setup) await setup;
     const session = this.sessions.get(key);
     if (!session) return;
     this.sessions.delete(key);
+    // RTP the SRC sent just before its BYE can still wait unread on the media sockets: the
+    // BYE arrives on another socket and, after an event-loop stall, may be read first.
+    // Keep reading for a moment so the end of the call is not cut off.
+    if (reason === 'BYE') await new Promise((resolve) => setTimeout(resolve, BYE_MEDIA_LINGER_MS));
     session.closeMedia();
     await this.opts.liveCalls.end(session.handle, reason);
   }

@@ -12,7 +12,11 @@ const TEMP_MARK = '.partial-';
 export class LocalDiskBlobStore implements BlobStore {
   readonly description: string;
 
-  constructor(private readonly root: string) {
+  constructor(
+    private readonly root: string,
+    /** Archive tier: stored files are made read-only, so nothing rewrites them in place. */
+    private readonly readOnlyFiles = false,
+  ) {
     this.description = `file://${root}`;
     fs.mkdirSync(root, { recursive: true });
   }
@@ -42,6 +46,7 @@ export class LocalDiskBlobStore implements BlobStore {
       } finally {
         await handle.close();
       }
+      if (this.readOnlyFiles) await fsp.chmod(tempPath, 0o444);
       await fsp.rename(tempPath, finalPath);
     } catch (err) {
       await fsp.rm(tempPath, { force: true });
@@ -71,14 +76,18 @@ export class LocalDiskBlobStore implements BlobStore {
   }
 
   async delete(key: string): Promise<void> {
-    const file = this.pathOf(key);
-    await fsp.rm(file, { force: true });
-    await this.pruneEmptyDirs(path.dirname(file));
+    // Empty per-account directories are left in place: pruning them on every delete costs
+    // more syscalls than the delete itself, and an empty directory costs nothing.
+    await fsp.unlink(this.pathOf(key)).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== 'ENOENT') throw err;
+    });
   }
 
   async *list(prefix: string): AsyncIterable<{ key: string; size: number }> {
-    const start = prefix ? this.pathOf(prefix.replace(/\/+$/, '')) : this.root;
-    yield* this.walk(start);
+    // A prefix may end inside a file name (`recordings/AC1/RE1.`): walk its directory and filter.
+    const dir = prefix.includes('/') ? prefix.slice(0, prefix.lastIndexOf('/')) : '';
+    const start = dir ? this.pathOf(dir) : this.root;
+    for await (const item of this.walk(start)) if (item.key.startsWith(prefix)) yield item;
   }
 
   private async *walk(dir: string): AsyncIterable<{ key: string; size: number }> {
@@ -93,21 +102,11 @@ export class LocalDiskBlobStore implements BlobStore {
       const full = path.join(dir, entry.name);
       if (entry.isDirectory()) yield* this.walk(full);
       else if (entry.isFile() && !entry.name.startsWith(TEMP_MARK)) {
-        const st = await fsp.stat(full);
-        yield { key: path.relative(this.root, full).split(path.sep).join('/'), size: st.size };
+        // A file deleted while we walk is simply not listed.
+        const st = await fsp.stat(full).catch(() => null);
+        if (st) yield { key: path.relative(this.root, full).split(path.sep).join('/'), size: st.size };
       }
     }
   }
 
-  /** Removes directories emptied by a delete, up to the root, so deleted accounts leave no folders. */
-  private async pruneEmptyDirs(dir: string): Promise<void> {
-    while (dir.startsWith(this.root) && dir !== this.root) {
-      try {
-        await fsp.rmdir(dir);
-      } catch {
-        return;
-      }
-      dir = path.dirname(dir);
-    }
-  }
 }

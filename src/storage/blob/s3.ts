@@ -6,6 +6,7 @@ import {
   HeadObjectCommand,
   ListObjectsV2Command,
   S3Client,
+  type PutObjectCommandInput,
   type S3ClientConfig,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
@@ -17,6 +18,10 @@ export interface S3Location {
   bucket: string;
   prefix: string;
   client: S3ClientConfig;
+  /** Storage class for new objects (e.g. GLACIER_IR for the archive tier). */
+  storageClass?: string;
+  /** With S3 Object Lock: keep new objects in compliance mode for this many days. */
+  objectLockDays?: number;
 }
 
 /**
@@ -43,7 +48,9 @@ export function parseS3Url(storageUrl: string): S3Location {
   if (url.username) {
     client.credentials = { accessKeyId: decodeURIComponent(url.username), secretAccessKey: decodeURIComponent(url.password) };
   }
-  return { bucket, prefix, client };
+  const lockDays = params.get('object_lock_days');
+  if (lockDays !== null && !/^\d+$/.test(lockDays)) throw new Error(`object_lock_days must be a whole number of days, got "${lockDays}"`);
+  return { bucket, prefix, client, storageClass: params.get('storage_class') ?? undefined, objectLockDays: lockDays ? Number(lockDays) : undefined };
 }
 
 /** BlobStore on any S3-compatible bucket; large objects go up as multipart uploads. */
@@ -76,7 +83,16 @@ export class S3BlobStore implements BlobStore {
     // so a failed put leaves no object and no dangling parts.
     const upload = new Upload({
       client: this.s3,
-      params: { Bucket: this.location.bucket, Key: this.objectKey(key), Body: tee, ContentType: opts.contentType },
+      params: {
+        Bucket: this.location.bucket,
+        Key: this.objectKey(key),
+        Body: tee,
+        ContentType: opts.contentType,
+        StorageClass: this.location.storageClass as PutObjectCommandInput['StorageClass'],
+        ...(this.location.objectLockDays
+          ? { ObjectLockMode: 'COMPLIANCE' as const, ObjectLockRetainUntilDate: new Date(Date.now() + this.location.objectLockDays * 86_400_000) }
+          : {}),
+      },
       partSize: 8 * 1024 * 1024,
       queueSize: 4,
     });

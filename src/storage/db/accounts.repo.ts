@@ -29,8 +29,8 @@ export class KyselyAccountRepository implements AccountRepository {
       : null;
   }
 
-  async revokeKey(keyId: string, at: Date): Promise<boolean> {
-    const result = await this.db.updateTable('api_keys').set({ revoked_at: at.toISOString() }).where('id', '=', keyId).where('revoked_at', 'is', null).executeTakeFirst();
-    return Number(result.numUpdatedRows) > 0;
+  async revokeKey(keyId: string, at: Date): Promise<string | null> {
+    const row = await this.db.updateTable('api_keys').set({ revoked_at: at.toISOString() }).where('id', '=', keyId).where('revoked_at', 'is', null).returning('account_id').executeTakeFirst();
+    return row?.account_id ?? null;
   }
 }

@@ -1,9 +1,10 @@
-import type { CompiledQuery, Kysely, Selectable, SelectQueryBuilder } from 'kysely';
+import { PostgresAdapter, type CompiledQuery, type Kysely, type Selectable, type SelectQueryBuilder } from 'kysely';
+import { transcriptionStatusColumn, transcriptMatches, transcriptSnippet } from './transcript-search.js';
 import { reusableQuery } from './reusable-query.js';
 import type { Database, RecordingsTable } from './schema.js';
 import type { DatabaseHandle } from './database.js';
 import type { RecordingPatch, RecordingRepository } from '../../recordings/recording.repo.js';
-import type { MediaFormat, PageRequest, Recording, RecordingFilter, StoredMedia } from '../../recordings/recording.js';
+import type { IntegrityStatus, MediaFormat, PageRequest, Recording, RecordingFilter, StoredMedia } from '../../recordings/recording.js';
 
 type Row = Selectable<RecordingsTable>;
 
@@ -18,7 +19,10 @@ export function recordingFromRow(row: Row): Recording {
   const mp3 = mediaFromRow(row.mp3_key, row.mp3_bytes, row.mp3_sha256);
   if (wav) media.wav = wav;
   if (mp3) media.mp3 = mp3;
+  const transcript = row as { transcription_status?: string | null; transcription_redacted_audio?: number | null };
   return {
+    ...(transcript.transcription_status ? { transcriptionStatus: transcript.transcription_status } : {}),
+    ...(transcript.transcription_redacted_audio ? { redactedAudio: true } : {}),
     id: row.id,
     accountId: row.account_id,
     callId: row.call_id,
@@ -33,6 +37,13 @@ export function recordingFromRow(row: Row): Recording {
     dateUpdated: new Date(row.date_updated),
     media,
     details: row.details ? JSON.parse(row.details) : {},
+    storageClass: row.storage_class as Recording['storageClass'],
+    legalHold: Number(row.held) > 0,
+    tags: row.tags ? JSON.parse(row.tags) : [],
+    mediaDeletedAt: row.media_deleted_at ? new Date(row.media_deleted_at) : null,
+    ...(row.integrity_status && row.integrity_checked_at
+      ? { integrity: { status: row.integrity_status as IntegrityStatus, checkedAt: new Date(row.integrity_checked_at), detail: row.integrity_detail ?? null } }
+      : {}),
   };
 }
 
@@ -48,13 +59,18 @@ function applyFilter<O>(
   query: SelectQueryBuilder<Database, 'recordings', O>,
   accountId: string,
   filter: RecordingFilter,
+  postgres = false,
 ): SelectQueryBuilder<Database, 'recordings', O> {
   let q = query.where('account_id', '=', accountId);
+  if (filter.q !== undefined) q = q.where(transcriptMatches(postgres, filter.q));
   if (filter.callId !== undefined) q = q.where('call_id', '=', filter.callId);
   if (filter.status !== undefined) q = q.where('status', '=', filter.status);
   if (filter.source !== undefined) q = q.where('source', '=', filter.source);
   if (filter.createdAfter) q = q.where('date_created', '>=', filter.createdAfter.toISOString());
   if (filter.createdBefore) q = q.where('date_created', '<', filter.createdBefore.toISOString());
+  if (filter.integrity === 'unchecked') q = q.where('integrity_status', 'is', null);
+  else if (filter.integrity === 'failed') q = q.where('integrity_status', 'in', ['corrupt', 'missing']);
+  else if (filter.integrity !== undefined) q = q.where('integrity_status', '=', filter.integrity);
   return q;
 }
 
@@ -69,7 +85,7 @@ export class KyselyRecordingRepository implements RecordingRepository {
     this.db = handle.db;
     this.read = handle.read;
     this.byIdQuery = reusableQuery(2, (id: string, accountId: string) =>
-      this.db.selectFrom('recordings').selectAll().where('id', '=', id).where('account_id', '=', accountId),
+      this.db.selectFrom('recordings').selectAll().select(transcriptionStatusColumn()).where('id', '=', id).where('account_id', '=', accountId),
     );
   }
 
@@ -92,6 +108,9 @@ export class KyselyRecordingRepository implements RecordingRepository {
         ...mediaColumns('wav', r.media.wav),
         ...mediaColumns('mp3', r.media.mp3),
         details: JSON.stringify(r.details),
+        storage_class: r.storageClass,
+        tags: r.tags.length ? JSON.stringify(r.tags) : null,
+        media_deleted_at: r.mediaDeletedAt?.toISOString() ?? null,
       } as Row)
       .execute();
   }
@@ -102,13 +121,16 @@ export class KyselyRecordingRepository implements RecordingRepository {
   }
 
   async findByIdUnscoped(id: string): Promise<Recording | null> {
-    const [row] = await this.read<Row>(this.db.selectFrom('recordings').selectAll().where('id', '=', id).compile());
+    const [row] = await this.read<Row>(this.db.selectFrom('recordings').selectAll().select(transcriptionStatusColumn()).where('id', '=', id).compile());
     return row ? recordingFromRow(row) : null;
   }
 
-  async list(accountId: string, filter: RecordingFilter, page: PageRequest): Promise<{ items: Recording[]; total: number }> {
-    const rows = await this.read<Row>(
-      applyFilter(this.db.selectFrom('recordings').selectAll(), accountId, filter)
+  async list(accountId: string, filter: RecordingFilter, page: PageRequest): Promise<{ items: Recording[]; total: number; snippets?: Record<string, string> }> {
+    const postgres = this.db.getExecutor().adapter instanceof PostgresAdapter;
+    let select = this.db.selectFrom('recordings').selectAll().select(transcriptionStatusColumn());
+    if (filter.q !== undefined) select = select.select(transcriptSnippet(postgres, filter.q).as('transcript_snippet')) as unknown as typeof select;
+    const rows = await this.read<Row & { transcript_snippet?: string | null }>(
+      applyFilter(select, accountId, filter, postgres)
         // id breaks ties between equal timestamps, so pages never overlap or skip.
         .orderBy('date_created', 'desc')
         .orderBy('id', 'desc')
@@ -117,9 +139,12 @@ export class KyselyRecordingRepository implements RecordingRepository {
         .compile(),
     );
     const [counted] = await this.read<{ n: number }>(
-      applyFilter(this.db.selectFrom('recordings').select((eb) => eb.fn.countAll<number>().as('n')), accountId, filter).compile(),
+      applyFilter(this.db.selectFrom('recordings').select((eb) => eb.fn.countAll<number>().as('n')), accountId, filter, postgres).compile(),
     );
-    return { items: rows.map(recordingFromRow), total: Number(counted.n) };
+    if (filter.q === undefined) return { items: rows.map(recordingFromRow), total: Number(counted.n) };
+    const snippets: Record<string, string> = {};
+    for (const r of rows) if (r.transcript_snippet) snippets[r.id] = r.transcript_snippet;
+    return { items: rows.map(recordingFromRow), total: Number(counted.n), snippets };
   }
 
   async update(id: string, patch: RecordingPatch, now: Date, onlyIfStatus?: Recording['status']): Promise<boolean> {
@@ -131,6 +156,9 @@ export class KyselyRecordingRepository implements RecordingRepository {
     if (patch.errorCode !== undefined) values.error_code = patch.errorCode;
     if (patch.errorMessage !== undefined) values.error_message = patch.errorMessage;
     if (patch.details !== undefined) values.details = JSON.stringify(patch.details);
+    if (patch.storageClass !== undefined) values.storage_class = patch.storageClass;
+    if (patch.tags !== undefined) values.tags = patch.tags.length ? JSON.stringify(patch.tags) : null;
+    if (patch.mediaDeletedAt !== undefined) values.media_deleted_at = patch.mediaDeletedAt?.toISOString() ?? null;
     for (const format of ['wav', 'mp3'] as const) {
       if (patch.media && format in patch.media) Object.assign(values, mediaColumns(format, patch.media[format]));
     }
@@ -152,8 +180,47 @@ export class KyselyRecordingRepository implements RecordingRepository {
     return rows.map((r) => r.id);
   }
 
+  async markArchived(id: string, now: Date): Promise<boolean> {
+    const r = await this.db
+      .updateTable('recordings')
+      .set({ storage_class: 'archive', retention_pending: 'archived', date_updated: now.toISOString() })
+      .where('id', '=', id)
+      .where('storage_class', '=', 'standard')
+      .where('held', '=', 0)
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows) > 0;
+  }
+
+  async listRetentionPending(accountId: string, limit: number): Promise<Array<{ recording: Recording; pending: 'archived' | 'media_deleted' }>> {
+    const rows = await this.db.selectFrom('recordings').selectAll().where('account_id', '=', accountId).where('retention_pending', 'is not', null).limit(limit).execute();
+    return rows.map((row) => ({ recording: recordingFromRow(row), pending: row.retention_pending as 'archived' | 'media_deleted' }));
+  }
+
+  async clearRetentionPending(id: string): Promise<void> {
+    await this.db.updateTable('recordings').set({ retention_pending: null }).where('id', '=', id).execute();
+  }
+
+  async clearMedia(id: string, now: Date): Promise<Recording | null> {
+    const before = await this.findByIdUnscoped(id);
+    if (!before || before.mediaDeletedAt || before.legalHold) return null;
+    const r = await this.db
+      .updateTable('recordings')
+      .set({ ...mediaColumns('wav', null), ...mediaColumns('mp3', null), media_deleted_at: now.toISOString(), retention_pending: 'media_deleted', date_updated: now.toISOString() })
+      .where('id', '=', id)
+      .where('media_deleted_at', 'is', null)
+      .where('held', '=', 0)
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows) > 0 ? before : null;
+  }
+
+  async deleteMany(accountId: string, ids: string[]): Promise<Recording[]> {
+    if (ids.length === 0) return [];
+    const rows = await this.db.deleteFrom('recordings').where('account_id', '=', accountId).where('id', 'in', ids).where('held', '=', 0).returningAll().execute();
+    return rows.map(recordingFromRow);
+  }
+
   async delete(accountId: string, id: string): Promise<Recording | null> {
-    const row = await this.db.deleteFrom('recordings').where('id', '=', id).where('account_id', '=', accountId).returningAll().executeTakeFirst();
+    const row = await this.db.deleteFrom('recordings').where('id', '=', id).where('account_id', '=', accountId).where('held', '=', 0).returningAll().executeTakeFirst();
     return row ? recordingFromRow(row) : null;
   }
 }

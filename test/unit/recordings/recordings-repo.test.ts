@@ -3,11 +3,12 @@ import { openDatabase, type DatabaseHandle } from '../../../src/storage/db/datab
 import { migrateToLatest } from '../../../src/storage/db/migrator.js';
 import { KyselyRecordingRepository } from '../../../src/storage/db/recordings.repo.js';
 import type { Recording } from '../../../src/recordings/recording.js';
+import { NEW_RECORDING_STORAGE } from '../../../src/recordings/recording.js';
 
 function recording(i: number, accountId: string, at: Date): Recording {
   return {
     id: `RE${String(i).padStart(32, '0')}`, accountId, callId: `CA${i % 3}`, status: i % 4 === 0 ? 'failed' : 'completed', source: 'upload', channels: 2,
-    sampleRate: 8000, durationMs: 1000, errorCode: null, errorMessage: null, dateCreated: at, dateUpdated: at, media: {}, details: {},
+    sampleRate: 8000, durationMs: 1000, errorCode: null, errorMessage: null, dateCreated: at, dateUpdated: at, media: {}, details: {}, ...NEW_RECORDING_STORAGE,
   };
 }
 

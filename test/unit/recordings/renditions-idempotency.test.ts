@@ -11,6 +11,7 @@ import { createLogger } from '../../../src/logger.js';
 import { systemClock } from '../../../src/clock.js';
 import { wavHeaderFixed } from '../../../src/media/wav.js';
 import type { RecordingEventType } from '../../../src/recordings/recording-events.js';
+import { NEW_RECORDING_STORAGE } from '../../../src/recordings/recording.js';
 
 describe('RenditionsService is idempotent', () => {
   let handle: DatabaseHandle;
@@ -36,7 +37,7 @@ describe('RenditionsService is idempotent', () => {
     const now = new Date();
     await repo.insert({
       id: 'RE1', accountId: 'AC1', callId: 'CA1', status: 'in-progress', source: 'upload', channels: 2, sampleRate: 8000, durationMs: 3000,
-      errorCode: null, errorMessage: null, dateCreated: now, dateUpdated: now, media: { wav: { key, bytes: stored.size, sha256: stored.sha256 } }, details: {},
+      errorCode: null, errorMessage: null, dateCreated: now, dateUpdated: now, media: { wav: { key, bytes: stored.size, sha256: stored.sha256 } }, details: {}, ...NEW_RECORDING_STORAGE,
     });
     const published: RecordingEventType[] = [];
     const deps = { repo, blobs, events: { publish: async (type: RecordingEventType) => void published.push(type) }, clock: systemClock, log: createLogger('silent') };
