@@ -66,6 +66,13 @@ import { ExportsService } from './compliance/export/exports.service.js';
 import { ExportBuilder } from './compliance/export/export-builder.js';
 import { ExportUrlSigner } from './compliance/export/export-url-signer.js';
 import { KyselyExportRepository } from './storage/db/exports.repo.js';
+import type { TranscriptReader } from './compliance/export/transcript-reader.js';
+import { viewTranscript } from './api/transcription.routes.js';
+import { renderTranscript } from './transcription/formats.js';
+import { DomainError } from './errors.js';
+import { TranscriptsService } from './transcription/transcripts.service.js';
+import { KyselyTranscriptRepository } from './storage/db/transcripts.repo.js';
+import { createEngine } from './transcription/engines.js';
 
 export interface WiringOptions {
   clock?: Clock;
@@ -89,6 +96,7 @@ export interface AppContext {
   accounts: AccountsService;
   recordings: RecordingsService;
   renditions: RenditionsService;
+  transcripts: TranscriptsService;
   trunks: TrunksService;
   calls: CallsService;
   liveRecordings: LiveRecordingsService;
@@ -171,8 +179,8 @@ export async function createApp(config: Config, opts: WiringOptions = {}): Promi
   const viewer = new RecordingViewer(signer, pricing, config.mediaDefaultFormat);
   // Webhooks: services publish recording events into the publisher; the deliverer runs the attempts (jobs).
   const webhookRepo = new KyselyWebhookRepository(database.db);
-  const webhooks = new WebhooksService(webhookRepo, clock);
   const events = new WebhookPublisher({ repo: webhookRepo, jobs, clock, log, viewRecording: (r) => viewer.view(r) });
+  const webhooks = new WebhooksService(webhookRepo, clock, (accountId) => events.invalidate(accountId));
   const webhookDeliverer = new WebhookDeliverer({
     repo: webhookRepo,
     jobs,
@@ -182,8 +190,16 @@ export async function createApp(config: Config, opts: WiringOptions = {}): Promi
     retryBaseSeconds: config.webhookRetryBaseSeconds,
     refreshPayload: (payload) => withFreshMediaUrls(payload, (id, format) => signer.urlFor(id, format)),
   });
-  const recordings = new RecordingsService({ repo, blobs, stores, jobs, events, clock, log });
-  const renditions = new RenditionsService({ repo, blobs, events, clock, log, sealing: encryption });
+  // Transcription hooks into recording events: the sink handed to the services that complete
+  // and delete recordings queues a transcript when a completed recording asked for one, then
+  // passes every event on to the webhook publisher unchanged.
+  const transcripts = new TranscriptsService({
+    repo: new KyselyTranscriptRepository(database.db), recordings: repo, stores, jobs, events, engine: createEngine(config.transcription), clock, log,
+    redactDefault: config.transcription.redactDefault, redactAudioDefault: config.transcription.redactAudioDefault, redactedAudio: config.transcription.redactedAudio, language: config.transcription.language,
+  });
+  const recordingEvents = transcripts.eventSink(events);
+  const recordings = new RecordingsService({ repo, blobs, stores, jobs, events: recordingEvents, clock, log });
+  const renditions = new RenditionsService({ repo, blobs, events: recordingEvents, clock, log, sealing: encryption });
   const trunks = new TrunksService(new KyselyTrunkRepository(database.db), clock);
   const calls = new CallsService(new KyselyCallRepository(database.db), clock);
   const flushScheduler = new FlushScheduler(500, { logger: log });
@@ -198,7 +214,7 @@ export async function createApp(config: Config, opts: WiringOptions = {}): Promi
   const auditRepo = new KyselyAuditRepository(database.db, database.dialect);
   const audit = new AuditLog(auditRepo, log);
   const sweeper = new RetentionSweeper({
-    retention: retentionRepo, repo, recordings, stores, events, clock, log, batchSize: config.retentionBatchSize,
+    retention: retentionRepo, repo, recordings, stores, events: recordingEvents, clock, log, batchSize: config.retentionBatchSize,
     onAction: async (action, r) => audit.record({ accountId: r.accountId, actor: 'system', action: `retention.${action.action}`, resourceType: 'recordings', resourceId: r.id, ip: null, details: { policy_id: action.policyId } }),
   });
   const bus: ControlBus = database.pool ? new PgControlBus(config.databaseUrl, database.pool, log) : new LocalControlBus();
@@ -208,15 +224,31 @@ export async function createApp(config: Config, opts: WiringOptions = {}): Promi
     repo: new KyselyIntegrityRepository(database.db), findRecording: (id) => repo.findByIdUnscoped(id), stores, events, clock, log,
     verifyStored: encryption ? (storageClass, key) => encryption.verifyStored(storageClass, key) : undefined,
     onFileChecked: (result) => metrics.integrityChecks.inc({ result }),
+    onNewFailure: (r, status, detail) => audit.record({ accountId: r.accountId, actor: 'system', action: `integrity.${status}`, resourceType: 'recordings', resourceId: r.id, ip: null, details: { detail } }),
   });
   const exportRepo = new KyselyExportRepository(database.db);
   const exportSigner = new ExportUrlSigner(secret, config.mediaUrlPreviousSecrets, config.mediaUrlTtl, config.publicUrl, clock);
   const exportsService = new ExportsService({ repo: exportRepo, jobs, stores, clock });
-  const exportBuilder = new ExportBuilder({ repo: exportRepo, stores, viewRecording: (r) => viewer.view(r), sealedMedia: encryption?.sealedMedia, clock, log });
+  // Bundles carry each recording's completed transcript as the API shows it (JSON) and as plain text.
+  const exportTranscripts: TranscriptReader = {
+    filesFor: async (r) => {
+      const t = await transcripts.get(r.accountId, r.id).catch((err) => {
+        if (err instanceof DomainError && err.kind === 'not_found') return null;
+        throw err;
+      });
+      if (!t || t.status !== 'completed') return [];
+      const { media_urls: _expiring, ...json } = viewTranscript(t, signer);
+      return [
+        { name: 'transcript.json', content: Buffer.from(JSON.stringify(json, null, 2) + '\n') },
+        { name: 'transcript.txt', content: Buffer.from(renderTranscript(t, 'txt')) },
+      ];
+    },
+  };
+  const exportBuilder = new ExportBuilder({ repo: exportRepo, stores, viewRecording: (r) => viewer.view(r), sealedMedia: encryption?.sealedMedia, transcripts: exportTranscripts, clock, log });
 
   let shuttingDown = false;
   const ctx: AppContext = {
-    config, log, clock, metrics, database, blobs, stores, jobs, repo, accounts, recordings, renditions, trunks, calls, liveRecordings, liveCalls, rules, control, bus, signer, secret, webhooks, events, webhookDeliverer, usage, sweeper, retentionPolicies, legalHolds, audit, auditRepo, encryption, customerKeys, integrity, exports: exportsService, exportBuilder,
+    config, log, clock, metrics, database, blobs, stores, jobs, repo, accounts, recordings, renditions, transcripts, trunks, calls, liveRecordings, liveCalls, rules, control, bus, signer, secret, webhooks, events, webhookDeliverer, usage, sweeper, retentionPolicies, legalHolds, audit, auditRepo, encryption, customerKeys, integrity, exports: exportsService, exportBuilder,
     async start() {
       await jobs.start();
       if (config.roles.includes('worker')) {
@@ -244,6 +276,7 @@ export async function createApp(config: Config, opts: WiringOptions = {}): Promi
               retention: { accounts, policies: retentionPolicies, sweeper, holds: legalHolds, usage },
               audit: { log: audit, repo: auditRepo },
               encryptionKeys: customerKeys,
+              transcription: { transcripts, signer },
               exports: {
                 routes: { exports: exportsService, signer: exportSigner },
                 download: {
@@ -255,7 +288,8 @@ export async function createApp(config: Config, opts: WiringOptions = {}): Promi
               media: {
                 onDownload: (r, format, bytes, ip, range) =>
                   audit.record({ accountId: r.accountId, actor: 'signed-url', action: 'media.download', resourceType: 'recordings', resourceId: r.id, ip, details: { format, bytes, ...(range ? { range } : {}) } }),
-                signer, repo, stores, redirect: config.mediaDelivery === 'redirect', presignTtlSeconds: 60, sealedMedia: encryption?.sealedMedia },
+                signer, repo, stores, redirect: config.mediaDelivery === 'redirect', presignTtlSeconds: 60, sealedMedia: encryption?.sealedMedia,
+                redactedMedia: (id, format) => transcripts.redactedMedia(id, format) },
             }
           : undefined,
         streamTokens: config.roles.includes('api') ? { tokens: streamTokens, streamBaseUrl: config.streamPublicUrl } : undefined,

@@ -35,6 +35,8 @@ export class WebhooksService {
   constructor(
     private readonly repo: WebhookRepository,
     private readonly clock: Clock,
+    /** Told when an account's endpoints change (the publisher's cache). */
+    private readonly onChange: (accountId: string) => void = () => {},
   ) {}
 
   /** Creates an endpoint with a fresh secret (returned here and by rotateSecret only). */
@@ -53,6 +55,7 @@ export class WebhooksService {
     };
     await this.assertUrlFree(accountId, endpoint.url);
     await this.repo.insertEndpoint(endpoint);
+    this.onChange(accountId);
     return endpoint;
   }
 
@@ -81,12 +84,14 @@ export class WebhooksService {
     if (input.enabled !== undefined) endpoint.enabled = input.enabled;
     endpoint.updatedAt = this.clock.now();
     await this.repo.updateEndpoint(endpoint);
+    this.onChange(accountId);
     return endpoint;
   }
 
   /** Deletes an endpoint; its log entries stay, and its pending deliveries fail at their next attempt. */
   async delete(accountId: string, id: string): Promise<void> {
     if (!(await this.repo.deleteEndpoint(accountId, id))) throw notFound('webhook_not_found', `webhook ${id} not found`);
+    this.onChange(accountId);
   }
 
   /** Replaces an endpoint's secret; pending retries are signed with the new one. */
@@ -95,6 +100,7 @@ export class WebhooksService {
     endpoint.secret = generateWebhookSecret();
     endpoint.updatedAt = this.clock.now();
     await this.repo.updateEndpoint(endpoint);
+    this.onChange(accountId);
     return endpoint;
   }
 
