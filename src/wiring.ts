@@ -39,6 +39,7 @@ import { AuditLog } from './compliance/audit/audit-log.js';
 import type { AuditRepository } from './compliance/audit/audit.repo.js';
 import type { RecordingRepository } from './recordings/recording.repo.js';
 import { TrunksService } from './trunks/trunks.service.js';
+import { nonceSecretFrom, TrunkGate } from './ingest/siprec/trunk-gate.js';
 import { CallsService } from './calls/calls.service.js';
 import { FlushScheduler } from './recorder/flush-scheduler.js';
 import { LiveRecordingsService } from './recorder/live-recordings.service.js';
@@ -98,6 +99,8 @@ export interface AppContext {
   renditions: RenditionsService;
   transcripts: TranscriptsService;
   trunks: TrunksService;
+  /** Admission of SIPREC INVITEs (the ingest role uses it). */
+  trunkGate: TrunkGate;
   calls: CallsService;
   liveRecordings: LiveRecordingsService;
   liveCalls: LiveCallsService;
@@ -200,7 +203,10 @@ export async function createApp(config: Config, opts: WiringOptions = {}): Promi
   const recordingEvents = transcripts.eventSink(events);
   const recordings = new RecordingsService({ repo, blobs, stores, jobs, events: recordingEvents, clock, log });
   const renditions = new RenditionsService({ repo, blobs, events: recordingEvents, clock, log, sealing: encryption });
-  const trunks = new TrunksService(new KyselyTrunkRepository(database.db), clock);
+  const trunkRepo = new KyselyTrunkRepository(database.db);
+  const trunkGate = new TrunkGate(trunkRepo, config.sipRealm, nonceSecretFrom(secret));
+  // A trunk changed through this process's API applies to its next INVITE at once.
+  const trunks = new TrunksService(trunkRepo, clock, () => trunkGate.invalidate());
   const calls = new CallsService(new KyselyCallRepository(database.db), clock);
   const flushScheduler = new FlushScheduler(500, { logger: log });
   const liveRecordings = new LiveRecordingsService({ repo, blobs, jobs, events, clock, log, metrics, recordings, scheduler: flushScheduler, spoolDir: config.spoolDir });
@@ -248,7 +254,7 @@ export async function createApp(config: Config, opts: WiringOptions = {}): Promi
 
   let shuttingDown = false;
   const ctx: AppContext = {
-    config, log, clock, metrics, database, blobs, stores, jobs, repo, accounts, recordings, renditions, transcripts, trunks, calls, liveRecordings, liveCalls, rules, control, bus, signer, secret, webhooks, events, webhookDeliverer, usage, sweeper, retentionPolicies, legalHolds, audit, auditRepo, encryption, customerKeys, integrity, exports: exportsService, exportBuilder,
+    config, log, clock, metrics, database, blobs, stores, jobs, repo, accounts, recordings, renditions, transcripts, trunks, trunkGate, calls, liveRecordings, liveCalls, rules, control, bus, signer, secret, webhooks, events, webhookDeliverer, usage, sweeper, retentionPolicies, legalHolds, audit, auditRepo, encryption, customerKeys, integrity, exports: exportsService, exportBuilder,
     async start() {
       await jobs.start();
       if (config.roles.includes('worker')) {
@@ -319,7 +325,13 @@ export async function createApp(config: Config, opts: WiringOptions = {}): Promi
     },
     async stop() {
       shuttingDown = true;
-      await ctx.api?.close();
+      if (ctx.api) {
+        // In-flight requests get 10 s; a keep-alive connection that turns idle after close
+        // began would otherwise hold the server open for its whole keep-alive timeout.
+        const force = setTimeout(() => ctx.api?.server.closeAllConnections(), 10_000);
+        await ctx.api.close();
+        clearTimeout(force);
+      }
       // Closing the HTTP server ends the media streams; this waits for any still being stored.
       await ctx.streams?.stop();
       // Live calls end and are stored before the queue and database go away.

@@ -41,6 +41,12 @@ export class CallsService {
     });
   }
 
+  /** Marks a call ended if it is still marked live (after a crash of the process that held it). */
+  async endIfLive(accountId: string, callId: string): Promise<void> {
+    const call = await this.repo.findByCallId(accountId, callId);
+    if (call?.status === 'in-progress') await this.repo.markEnded(call.id, this.clock.now());
+  }
+
   /** Marks a call ended. */
   async end(call: Call): Promise<void> {
     await this.repo.markEnded(call.id, this.clock.now());

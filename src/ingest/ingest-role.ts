@@ -1,8 +1,6 @@
 import type { AppContext } from '../wiring.js';
 import { PortAllocator } from './rtp/port-allocator.js';
 import { SiprecServer } from './siprec/siprec-server.js';
-import { nonceSecretFrom, TrunkGate } from './siprec/trunk-gate.js';
-import { KyselyTrunkRepository } from '../storage/db/trunks.repo.js';
 
 /** The running ingest role: the SIPREC server and its RTP ports. */
 export interface IngestRole {
@@ -17,14 +15,16 @@ export interface IngestRole {
  */
 export async function startIngest(ctx: AppContext): Promise<IngestRole> {
   const { config, log } = ctx;
-  await ctx.liveRecordings.recover();
+  const { calls } = await ctx.liveRecordings.recover();
+  // Calls whose recordings a crash interrupted ended with the crash.
+  for (const c of calls) await ctx.calls.endIfLive(c.accountId, c.callId);
   const siprec = new SiprecServer({
     host: config.sipHost,
     port: config.sipPort,
     advertisedAddress: config.sipAdvertisedAddress,
     rtpTimeoutMs: config.rtpTimeoutSeconds * 1000,
     rtpHoldTimeoutMs: config.rtpHoldTimeoutSeconds * 1000,
-    gate: new TrunkGate(new KyselyTrunkRepository(ctx.database.db), config.sipRealm, nonceSecretFrom(ctx.secret)),
+    gate: ctx.trunkGate,
     liveCalls: ctx.liveCalls,
     ports: new PortAllocator(config.rtpPortMin, config.rtpPortMax),
     log,

@@ -169,8 +169,9 @@ export class LiveRecordingsService {
    * Crash recovery at startup: every spool left behind becomes a stored recording (or a
    * failed one when it holds no audio); spools without a recording row are removed.
    */
-  async recover(): Promise<{ recovered: number; removed: number }> {
+  async recover(): Promise<{ recovered: number; removed: number; calls: Array<{ accountId: string; callId: string }> }> {
     let recovered = 0;
+    const calls: Array<{ accountId: string; callId: string }> = [];
     let removed = 0;
     for await (const spooled of findSpooledRecordings(this.deps.spoolDir)) {
       const meta = spooled.meta as SpoolMeta | null;
@@ -181,10 +182,11 @@ export class LiveRecordingsService {
         continue;
       }
       await this.finalizeSpool(spooled.dir, recording.id, recording.accountId, recording.details.dtmf ?? []);
+      calls.push({ accountId: recording.accountId, callId: recording.callId });
       recovered++;
     }
     if (recovered || removed) this.deps.log.info({ recovered, removed }, 'recovered spooled recordings');
-    return { recovered, removed };
+    return { recovered, removed, calls };
   }
 
   /** Spool → WAV in storage → transcode job; a spool with no audio fails the recording. Idempotent. */

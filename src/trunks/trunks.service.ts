@@ -25,6 +25,8 @@ export class TrunksService {
   constructor(
     private readonly repo: TrunkRepository,
     private readonly clock: Clock,
+    /** Told after any change, so cached admission rules are dropped. */
+    private readonly onChange: () => void = () => {},
   ) {}
 
   async create(accountId: string, input: Required<Pick<TrunkInput, 'requestUriUser' | 'allowedSources'>> & TrunkInput): Promise<SipTrunk> {
@@ -41,6 +43,7 @@ export class TrunksService {
     };
     await this.assertUserFree(trunk.requestUriUser);
     await this.repo.insert(trunk);
+    this.onChange();
     return trunk;
   }
 
@@ -65,11 +68,13 @@ export class TrunksService {
     if (input.digest !== undefined) trunk.digest = input.digest;
     trunk.updatedAt = this.clock.now();
     await this.repo.update(trunk);
+    this.onChange();
     return trunk;
   }
 
   async delete(accountId: string, id: string): Promise<void> {
     if (!(await this.repo.delete(accountId, id))) throw notFound('sip_trunk_not_found', `SIP trunk ${id} not found`);
+    this.onChange();
   }
 
   private async assertUserFree(user: string): Promise<void> {

@@ -37,11 +37,16 @@ export async function sendPaced(streams: Array<{ port: number; slots: PlannedPac
   await new Promise<void>((r) => socket.bind(0, '127.0.0.1', () => r()));
   const slots = Math.max(...streams.map((s) => s.slots.length));
   const start = performance.now();
+  const sent: Promise<void>[] = [];
   for (let i = 0; i < slots; i++) {
-    for (const s of streams) for (const p of s.slots[i] ?? []) socket.send(buildRtp(p), s.port, host);
+    for (const s of streams) {
+      for (const p of s.slots[i] ?? []) sent.push(new Promise<void>((resolve) => socket.send(buildRtp(p), s.port, host, () => resolve())));
+    }
     const wait = start + (i + 1) * intervalMs - performance.now();
     if (wait > 0) await new Promise((r) => setTimeout(r, wait));
   }
+  // Sends complete on a later tick: closing before them would drop the last packets.
+  await Promise.all(sent);
   await new Promise<void>((r) => socket.close(() => r()));
 }
 

@@ -35,9 +35,6 @@ export interface SiprecServerOptions {
 
 const ALLOW = 'INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, UPDATE';
 
-/** How long media sockets keep reading after a BYE (ms), for RTP queued before it. */
-const BYE_MEDIA_LINGER_MS = 250;
-
 function dialogKey(req: SipRequest): string {
   return `${getHeader(req, 'call-id') ?? ''}|${getTag(getHeader(req, 'from')) ?? ''}`;
 }
@@ -65,8 +62,6 @@ export class SiprecServer {
   private readonly sessions = new Map<string, SiprecSession>();
   /** INVITEs being set up, so a CANCEL or a retransmission finds them. */
   private readonly pending = new Map<string, Promise<void>>();
-  /** Sessions ending after a BYE (still reading their media for a moment). */
-  private readonly byeEnds = new Set<Promise<void>>();
   private readonly sip: SipServer;
   private sweeper?: NodeJS.Timeout;
 
@@ -105,7 +100,6 @@ export class SiprecServer {
     await this.sip.stop();
     await Promise.allSettled([...this.pending.values()]);
     await Promise.allSettled([...this.sessions.keys()].map((key) => this.end(key, 'shutdown')));
-    await Promise.allSettled([...this.byeEnds]);
   }
 
   private async onRequest(req: SipRequest, ctx: RequestContext): Promise<ResponseSpec | void> {
@@ -119,10 +113,7 @@ export class SiprecServer {
       case 'BYE': {
         const key = dialogKey(req);
         if (!this.sessions.has(key)) return reject(481, 'Call/Transaction Does Not Exist');
-        // Tracked so stop() waits for it: ending after a BYE lingers (BYE_MEDIA_LINGER_MS).
-        const ending = this.end(key, 'BYE');
-        this.byeEnds.add(ending);
-        void ending.finally(() => this.byeEnds.delete(ending));
+        void this.end(key, 'BYE');
         return { status: 200 };
       }
       case 'INFO':
@@ -237,10 +228,6 @@ export class SiprecServer {
     const session = this.sessions.get(key);
     if (!session) return;
     this.sessions.delete(key);
-    // RTP the SRC sent just before its BYE can still wait unread on the media sockets: the
-    // BYE arrives on another socket and, after an event-loop stall, may be read first.
-    // Keep reading for a moment so the end of the call is not cut off.
-    if (reason === 'BYE') await new Promise((resolve) => setTimeout(resolve, BYE_MEDIA_LINGER_MS));
     session.closeMedia();
     await this.opts.liveCalls.end(session.handle, reason);
   }

@@ -144,6 +144,9 @@ export class SiprecSession {
       onPacket: (pkt, arrivalMs) => leg.stream?.push(pkt, arrivalMs),
       logger: this.opts.log,
       logContext: { callId: this.handle.call.callId, port: stream.localPort },
+      // An SBC may move its media source (fail-over, a new port after a re-INVITE): after two
+      // quiet seconds the port follows the new sender instead of dropping its audio for good.
+      relatchAfterMs: 2000,
     });
     this.legs.set(stream.localPort, leg);
   }

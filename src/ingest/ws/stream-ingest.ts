@@ -64,6 +64,7 @@ export class StreamIngest {
       totals: this.totals,
       reorderMs: opts.reorderMs,
       maxFrameBytes: opts.maxFrameBytes ?? STREAM_MAX_FRAME_BYTES,
+      queued: { bytes: 0 },
       claim(accountId, callId) {
         const k = key(accountId, callId);
         if (claimed.has(k) || opts.liveCalls.find(accountId, callId)) return false;

@@ -52,6 +52,8 @@ export interface StreamContext {
   reorderMs: number;
   /** Frames larger than this are ignored, bytes. */
   maxFrameBytes: number;
+  /** Bytes of frames queued by all sessions while their calls open; see MAX_QUEUED_BYTES. */
+  queued: { bytes: number };
   /** Reserves `callId` for this stream; false when a live call of the account already has it. */
   claim(accountId: string, callId: string): boolean;
   unclaim(accountId: string, callId: string): void;
@@ -65,6 +67,11 @@ export interface StreamContext {
  * failover: 3,000 is 30 s of two 20 ms tracks (about 1 MB of Twilio JSON).
  */
 const MAX_QUEUED = 3000;
+/**
+ * And at most this much for the whole process: when the database or disk stalls and
+ * hundreds of calls wait to open at once, dropping audio beats running out of memory.
+ */
+const MAX_QUEUED_BYTES = 256 * 1024 * 1024;
 const OPEN = 1;
 
 type State = 'waiting' | 'opening' | 'live' | 'ending' | 'ended';
@@ -88,6 +95,7 @@ export abstract class StreamSession {
   protected anchor = 0;
   protected state: State = 'waiting';
   private queue: Array<{ data: Buffer; isBinary: boolean }> = [];
+  private queuedBytes = 0;
   private opening: Promise<void> | null = null;
   private ending: Promise<void> | null = null;
   private claimedCallId: string | null = null;
@@ -131,12 +139,23 @@ export abstract class StreamSession {
 
   /** Keeps a frame until the call is open (a protocol may queue the frame that started it). */
   protected enqueue(data: Buffer, isBinary: boolean): void {
-    if (this.queue.length >= MAX_QUEUED) {
+    if (this.queue.length >= MAX_QUEUED || this.ctx.queued.bytes + data.length > MAX_QUEUED_BYTES) {
       this.ctx.totals.overflow++;
       this.ctx.warn.warn('overflow', { format: this.format }, 'stream frame dropped while the call was opening');
       return;
     }
     this.queue.push({ data, isBinary });
+    this.queuedBytes += data.length;
+    this.ctx.queued.bytes += data.length;
+  }
+
+  /** Takes the queued frames, releasing their share of the process-wide budget. */
+  private takeQueue(): Array<{ data: Buffer; isBinary: boolean }> {
+    const queued = this.queue;
+    this.queue = [];
+    this.ctx.queued.bytes -= this.queuedBytes;
+    this.queuedBytes = 0;
+    return queued;
   }
 
   private dispatch(data: Buffer, isBinary: boolean): void {
@@ -179,9 +198,7 @@ export abstract class StreamSession {
   }
 
   private drainQueue(): void {
-    const queued = this.queue;
-    this.queue = [];
-    for (const { data, isBinary } of queued) this.dispatch(data, isBinary);
+    for (const { data, isBinary } of this.takeQueue()) this.dispatch(data, isBinary);
   }
 
   /**
@@ -204,7 +221,7 @@ export abstract class StreamSession {
         this.ctx.log.error({ err, callId: this.callId }, 'could not flush a media stream');
       }
     }
-    this.queue = [];
+    this.takeQueue();
     if (this.socket.readyState === OPEN) this.socket.close(code, closeReason);
     if (this.handle) {
       await this.ctx.liveCalls.end(this.handle, reason).catch((err) => this.ctx.log.error({ err, callId: this.callId }, 'could not end the call of a media stream'));
