@@ -87,6 +87,16 @@ function timedDownload(url: string): Promise<{ bytes: number; seconds: number }>
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
+/** CPU seconds (user + system) a process has used so far, from /proc (Linux); NaN elsewhere. */
+function cpuSeconds(pid: number): number {
+  try {
+    const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return NaN;
+  }
+}
+
 const handle = openDatabase(`sqlite://${path.join(dataDir, 'telefonie.db')}`);
 await migrateToLatest(handle.db);
 const { apiKey } = await new AccountsService(new KyselyAccountRepository(handle.db), systemClock, 5).createAccount('bench');
@@ -117,14 +127,19 @@ try {
   if (head(plain.id) !== 'RIFF' || head(encrypted.id) === 'RIFF') throw new Error('expected one plain and one encrypted file on disk');
   try {
     const mbps: Record<'plain' | 'encrypted', number[]> = { plain: [], encrypted: [] };
+    // Server CPU per MB too: on a shared machine wall-clock throughput swings with other load,
+    // the CPU the server spends per MB does much less.
+    const cpuMs: Record<'plain' | 'encrypted', number[]> = { plain: [], encrypted: [] };
     // One warm-up each (page cache, JIT), then alternate so load drift hits both alike.
     await timedDownload(plain.url);
     await timedDownload(encrypted.url);
     for (let i = 0; i < runs; i++) {
       for (const [kind, rec] of (i % 2 ? [['encrypted', encrypted], ['plain', plain]] : [['plain', plain], ['encrypted', encrypted]]) as Array<['plain' | 'encrypted', { url: string }]>) {
+        const cpu0 = cpuSeconds(server.pid!);
         const { bytes, seconds } = await timedDownload(rec.url);
         if (bytes !== wav.length) throw new Error(`${kind} download returned ${bytes} bytes, expected ${wav.length}`);
         mbps[kind].push(bytes / 1e6 / seconds);
+        cpuMs[kind].push(((cpuSeconds(server.pid!) - cpu0) * 1000) / (bytes / 1e6));
       }
     }
     const p = median(mbps.plain);
@@ -134,7 +149,10 @@ try {
     console.log('|---|---:|---|');
     console.log(`| plain (baseline)      | ${p.toFixed(0)} | ${mbps.plain.map((x) => x.toFixed(0)).join(', ')} |`);
     console.log(`| encrypted at rest     | ${e.toFixed(0)} | ${mbps.encrypted.map((x) => x.toFixed(0)).join(', ')} |`);
+    const cp = median(cpuMs.plain);
+    const ce = median(cpuMs.encrypted);
     console.log('');
+    console.log(`server CPU per MB served: plain ${cp.toFixed(2)} ms, encrypted ${ce.toFixed(2)} ms (CPU-bound throughput ratio ${((cp / ce) * 100).toFixed(0)}%)`);
     console.log(`encrypted / plain: ${((e / p) * 100).toFixed(0)}% (target >= 70%) ${e / p >= 0.7 ? 'PASS' : 'BELOW TARGET'}`);
   } finally {
     await stopProcess(server);

@@ -40,7 +40,12 @@ const CLK_TCK = 100;
 
 /** CPU seconds a process has used so far: user + system, and system alone (the kernel's share: TCP, file writes). */
 function cpuTimes(pid: number): { total: number; system: number } {
-  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  let stat: string;
+  try {
+    stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return { total: Number.NaN, system: Number.NaN }; // the process has exited
+  }
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return { total: (Number(fields[11]) + Number(fields[12])) / CLK_TCK, system: Number(fields[12]) / CLK_TCK };
 }
@@ -58,8 +63,12 @@ function machineBusySeconds(): number {
 
 /** Resident memory of a process, bytes. */
 function rssBytes(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) * 1024 : 0;
+  try {
+    const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) * 1024 : 0;
+  } catch {
+    return 0;
+  }
 }
 
 interface LoadReport {
@@ -95,7 +104,13 @@ interface Measured {
 }
 
 async function metricsOf(baseUrl: string): Promise<Record<string, number>> {
-  const text = await (await fetch(`${baseUrl}/metrics`)).text();
+  let text: string;
+  try {
+    // A service too busy to answer /metrics within 5 s shows as missing figures, not a hang.
+    text = await (await fetch(`${baseUrl}/metrics`, { signal: AbortSignal.timeout(5000) })).text();
+  } catch {
+    return {};
+  }
   const out: Record<string, number> = {};
   for (const line of text.split('\n')) {
     const m = /^(telefonie_process_nodejs_(?:eventloop_lag_(?:p99|max)_seconds|heap_size_used_bytes|external_memory_bytes)) ([\d.e+-]+)$/.exec(line);
@@ -128,16 +143,19 @@ async function measure(target: string, n: number, url: string, key: string, pid:
     if (msg.event === 'draining' && window && !result) {
       clearInterval(sampler);
       const secs = (performance.now() - window.t0) / 1000;
+      const cpu1 = cpuTimes(pid);
+      const load1 = cpuSeconds(child.pid!);
+      const machine1 = machineBusySeconds();
       const lag = metricsUrl ? await metricsOf(metricsUrl) : {};
       rss.sort((a, b) => a - b);
       result = {
         target,
         n,
         windowSeconds: secs,
-        cpuPercent: ((cpuTimes(pid).total - window.cpu0.total) / secs) * 100,
-        sysPercent: ((cpuTimes(pid).system - window.cpu0.system) / secs) * 100,
-        machinePercent: ((machineBusySeconds() - window.machine0) / secs) * 100,
-        loadCpuPercent: ((cpuSeconds(child.pid!) - window.load0) / secs) * 100,
+        cpuPercent: ((cpu1.total - window.cpu0.total) / secs) * 100,
+        sysPercent: ((cpu1.system - window.cpu0.system) / secs) * 100,
+        machinePercent: ((machine1 - window.machine0) / secs) * 100,
+        loadCpuPercent: ((load1 - window.load0) / secs) * 100,
         rssBytes: rss[Math.floor(rss.length / 2)] ?? rssBytes(pid),
         eventLoopP99Ms: lag.telefonie_process_nodejs_eventloop_lag_p99_seconds !== undefined ? lag.telefonie_process_nodejs_eventloop_lag_p99_seconds * 1000 : undefined,
         eventLoopMaxMs: lag.telefonie_process_nodejs_eventloop_lag_max_seconds !== undefined ? lag.telefonie_process_nodejs_eventloop_lag_max_seconds * 1000 : undefined,

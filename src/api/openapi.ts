@@ -24,6 +24,7 @@ export async function registerOpenApi(app: FastifyInstance): Promise<void> {
       tags: [
         { name: 'Recordings', description: 'Manage call recordings' },
         { name: 'Media', description: 'Signed media downloads' },
+        { name: 'Transcription', description: 'Transcripts of recordings: both channels, speaker labels, word timings, redaction; text, WebVTT and SRT' },
         { name: 'SIP trunks', description: 'SIPREC clients allowed to record into the account' },
         { name: 'Retention', description: 'Retention policies and their sweep' },
         { name: 'Legal holds', description: 'Recordings that must not be deleted' },

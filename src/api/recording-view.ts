@@ -39,6 +39,14 @@ export class RecordingViewer {
     if (isDownloadable(r, 'wav') && isDownloadable(r, 'mp3')) {
       out.media_urls = { wav: this.signer.urlFor(r.id, 'wav'), mp3: this.signer.urlFor(r.id, 'mp3') };
       out.media_url = out.media_urls[this.defaultFormat];
+      if (r.redactedAudio) {
+        out.media_urls.wav_redacted = this.signer.urlFor(r.id, 'redacted.wav');
+        out.media_urls.mp3_redacted = this.signer.urlFor(r.id, 'redacted.mp3');
+      }
+    }
+    if (r.transcriptionStatus) {
+      out.transcription_status = r.transcriptionStatus as RecordingView['transcription_status'];
+      out.transcription_url = `/v1/recordings/recordings/${r.id}/transcription`;
     }
     if (r.errorCode) out.error_code = r.errorCode;
     if (r.errorMessage) out.error_message = r.errorMessage;

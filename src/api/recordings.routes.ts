@@ -52,7 +52,7 @@ export async function recordingsRoutes(app: FastifyInstance, deps: RecordingsRou
       const q = request.query;
       const page = q.page ?? 1;
       const size = q.page_size ?? 20;
-      const { items, total } = await deps.recordings.list(
+      const { items, total, snippets } = await deps.recordings.list(
         principalOf(request).accountId,
         {
           callId: q.call_id,
@@ -61,10 +61,12 @@ export async function recordingsRoutes(app: FastifyInstance, deps: RecordingsRou
           createdAfter: q.date_created_after ? new Date(q.date_created_after) : undefined,
           createdBefore: q.date_created_before ? new Date(q.date_created_before) : undefined,
           integrity: q.integrity,
+          q: q.q,
         },
         { page, size },
       );
-      return { recordings: items.map((r) => deps.viewer.view(r)), total, page, page_size: size };
+      const view = (r: (typeof items)[number]) => (snippets?.[r.id] ? { ...deps.viewer.view(r), snippet: snippets[r.id] } : deps.viewer.view(r));
+      return { recordings: items.map(view), total, page, page_size: size };
     },
   );
 
@@ -147,7 +149,9 @@ export async function recordingsRoutes(app: FastifyInstance, deps: RecordingsRou
       const tags = parseTags(request.query.tags ?? fields.tags);
       const accountId = principalOf(request).accountId;
       await deps.usage.assertWithinQuota(accountId);
-      const recording = await deps.recordings.createFromUpload(accountId, audio, callId, tags);
+      const flag = (name: 'transcribe' | 'redact' | 'redact_audio') => request.query[name] ?? (fields[name] === undefined ? undefined : /^(true|1|yes|on)$/i.test(fields[name].trim()));
+      const transcription = { transcribe: flag('transcribe'), redact: flag('redact'), redactAudio: flag('redact_audio') };
+      const recording = await deps.recordings.createFromUpload(accountId, audio, callId, tags, Object.fromEntries(Object.entries(transcription).filter(([, v]) => v !== undefined)));
       const warning = await deps.usage.warning(accountId);
       if (warning) reply.header('telefonie-quota-warning', warning);
       return reply.code(201).header('location', `/v1/recordings/recordings/${recording.id}`).send(deps.viewer.view(recording));

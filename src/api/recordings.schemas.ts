@@ -26,7 +26,15 @@ export const RecordingSchema = Type.Object(
     price_unit: Type.String({ description: 'Currency (ISO 4217)' }),
     media_url: Type.Optional(Type.String({ description: 'Signed, expiring URL of the default format; present once completed' })),
     media_urls: Type.Optional(
-      Type.Object({ wav: Type.String(), mp3: Type.String() }, { description: 'Signed, expiring URLs per format; present once completed' }),
+      Type.Object(
+        {
+          wav: Type.String(),
+          mp3: Type.String(),
+          wav_redacted: Type.Optional(Type.String({ description: 'The audio with redacted spans silenced (transcript redaction with redact_audio)' })),
+          mp3_redacted: Type.Optional(Type.String()),
+        },
+        { description: 'Signed, expiring URLs per format; present once completed' },
+      ),
     ),
     sample_rate: Type.Optional(Type.Integer({ description: 'Sample rate in Hz' })),
     paused: Type.Optional(Type.Boolean({ description: 'Live recordings: true while paused (status stays in-progress)' })),
@@ -48,6 +56,9 @@ export const RecordingSchema = Type.Object(
     date_updated: Type.String({ format: 'date-time', description: 'When the recording last changed' }),
     error_code: Type.Optional(Type.String({ description: 'Why the recording failed (status failed only)' })),
     error_message: Type.Optional(Type.String()),
+    transcription_status: Type.Optional(StringEnum(['queued', 'in-progress', 'completed', 'failed'] as const, { description: 'Status of its transcript; absent without one' })),
+    transcription_url: Type.Optional(Type.String({ description: 'Where its transcript is (GET, POST to request one, DELETE)' })),
+    snippet: Type.Optional(Type.String({ description: 'List with q only: the transcript around the matched words, matches in <mark>' })),
     channel_map: Type.Optional(
       Type.Array(
         Type.Object({
@@ -87,6 +98,7 @@ export const ListRecordingsQuery = Type.Object({
   source: Type.Optional(Type.String({ description: 'Filter by source (upload, automatic, on-demand)', maxLength: 32 })),
   date_created_after: Type.Optional(Type.String({ format: 'date-time', description: 'Only recordings created at or after this time' })),
   date_created_before: Type.Optional(Type.String({ format: 'date-time', description: 'Only recordings created before this time' })),
+  q: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'Words the transcript must contain (all of them; full-text search); results carry a `snippet`' })),
   integrity: Type.Optional(
     StringEnum(['ok', 'corrupt', 'missing', 'failed', 'unchecked'] as const, { description: 'By last integrity check: ok, corrupt, missing, failed (corrupt or missing) or unchecked' }),
   ),
@@ -105,4 +117,7 @@ export const RecordingListSchema = Type.Object({
 export const UploadQuery = Type.Object({
   call_id: Type.Optional(Type.String({ minLength: 1, maxLength: 256, description: 'Call this recording belongs to (generated when absent)' })),
   tags: Type.Optional(Type.String({ maxLength: 1000, description: 'Comma-separated tags (retention policies can match on them)' })),
+  transcribe: Type.Optional(Type.Boolean({ description: 'Transcribe once completed (also a multipart field)' })),
+  redact: Type.Optional(Type.Boolean({ description: 'Redact the transcript (card numbers, security codes, SSNs, emails, phone numbers); default: the account setting' })),
+  redact_audio: Type.Optional(Type.Boolean({ description: 'Also make a copy of the audio with the redacted spans silenced (implies redact)' })),
 });

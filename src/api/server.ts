@@ -34,12 +34,14 @@ import { streamsRoutes, type StreamRouteDeps } from '../ingest/ws/streams.routes
 import { encryptionKeyRoutes } from './encryption-key.routes.js';
 import { EncryptionKeySchema } from './encryption-key.schemas.js';
 import type { CustomerKeysService } from '../compliance/encryption/customer-keys.service.js';
+import { transcriptionRoutes, type TranscriptionRouteDeps } from './transcription.routes.js';
+import { TranscriptSchema, TranscriptionSettingsSchema } from './transcription.schemas.js';
 
 export interface ApiDeps {
   log: Logger;
   metrics: Metrics;
   /** The versioned API; absent in processes without the `api` role, which serve only health and metrics. */
-  api?: { accounts: AccountsService; recordings: RecordingsRouteDeps; media: MediaRouteDeps; trunks: TrunksService; calls: CallRepository; rules: RecordingRulesService; viewer: RecordingViewer; webhooks: WebhooksService ; retention: RetentionRouteDeps ; audit: { log: AuditLog; repo: AuditRepository }; encryptionKeys?: CustomerKeysService; exports?: { routes: Omit<ExportRouteDeps, 'accounts'>; download: ExportDownloadRouteDeps } };
+  api?: { accounts: AccountsService; recordings: RecordingsRouteDeps; media: MediaRouteDeps; trunks: TrunksService; calls: CallRepository; rules: RecordingRulesService; viewer: RecordingViewer; webhooks: WebhooksService ; retention: RetentionRouteDeps ; audit: { log: AuditLog; repo: AuditRepository }; encryptionKeys?: CustomerKeysService; transcription?: Omit<TranscriptionRouteDeps, 'accounts'>; exports?: { routes: Omit<ExportRouteDeps, 'accounts'>; download: ExportDownloadRouteDeps } };
   health: HealthDeps;
   /** Minting stream tokens (`POST /stream-tokens`), in processes with the `api` role. */
   streamTokens?: Omit<StreamTokenRouteDeps, 'accounts'>;
@@ -74,6 +76,8 @@ export async function buildApiServer(deps: ApiDeps): Promise<FastifyInstance> {
   app.addSchema(WebhookSchema);
   app.addSchema(WebhookDeliverySchema);
   app.addSchema(EncryptionKeySchema);
+  app.addSchema(TranscriptSchema);
+  app.addSchema(TranscriptionSettingsSchema);
 
   // One log line per request that went wrong, and metrics for all of them, keyed by route template.
   app.addHook('onResponse', async (request, reply) => {
@@ -89,6 +93,8 @@ export async function buildApiServer(deps: ApiDeps): Promise<FastifyInstance> {
     auditApiRequests(app, api.audit.log);
     await app.register(async (scope) => auditRoutes(scope, { accounts: api.accounts, repo: api.audit.repo, audit: api.audit.log }), { prefix: API_PREFIX });
     await app.register(async (scope) => recordingsRoutes(scope, api.recordings), { prefix: API_PREFIX });
+    const transcription = api.transcription;
+    if (transcription) await app.register(async (scope) => transcriptionRoutes(scope, { accounts: api.accounts, ...transcription }), { prefix: API_PREFIX });
     await app.register(async (scope) => mediaRoutes(scope, api.media), { prefix: API_PREFIX });
     await app.register(async (scope) => sipTrunksRoutes(scope, { accounts: api.accounts, trunks: api.trunks }), { prefix: API_PREFIX });
     await app.register(async (scope) => retentionRoutes(scope, api.retention), { prefix: API_PREFIX });

@@ -47,7 +47,7 @@ export const JOB_POLICIES: Record<JobName, RetryPolicy> = {
   'webhook.deliver': { retryLimit: 3, retryDelaySeconds: 10, expireInSeconds: 60 },
   'webhook.sweep': { retryLimit: 0, retryDelaySeconds: 60, expireInSeconds: 5 * 60 },
   'integrity.verify': { retryLimit: 1, retryDelaySeconds: 300, expireInSeconds: 6 * 3600 },
-  'export.build': { retryLimit: 2, retryDelaySeconds: 30, expireInSeconds: 6 * 3600 },
+  'export.build': { retryLimit: 2, retryDelaySeconds: 30, expireInSeconds: 2 * 3600 },
 };
 
 /** Cron schedules (UTC) of recurring jobs, started by worker processes. */

@@ -7,7 +7,7 @@ import type { BlobStore } from '../storage/blob/blob-store.js';
 import type { MediaStores } from '../storage/blob/media-stores.js';
 import { DomainError } from '../errors.js';
 import { inspectUpload } from './upload-audio.js';
-import { mediaKey, type PageRequest, type Recording, type RecordingFilter, NEW_RECORDING_STORAGE } from './recording.js';
+import { mediaKey, type PageRequest, type Recording, type RecordingDetails, type RecordingFilter, NEW_RECORDING_STORAGE } from './recording.js';
 import type { RecordingRepository } from './recording.repo.js';
 import type { RecordingEventSink } from './recording-events.js';
 
@@ -41,7 +41,7 @@ export class RecordingsService {
    * Stores an uploaded file as a new recording. The body is checked completely first,
    * so a bad upload leaves no row and no file; the second format is made by a job.
    */
-  async createFromUpload(accountId: string, body: Buffer, callId?: string, tags: string[] = []): Promise<Recording> {
+  async createFromUpload(accountId: string, body: Buffer, callId?: string, tags: string[] = [], transcription: Pick<RecordingDetails, 'transcribe' | 'redact' | 'redactAudio'> = {}): Promise<Recording> {
     const upload = inspectUpload(body);
     const now = this.deps.clock.now();
     const id = newId(ID_PREFIX.recording, now.getTime());
@@ -61,7 +61,7 @@ export class RecordingsService {
       dateCreated: now,
       dateUpdated: now,
       media: { [upload.rendition.format]: { key, bytes: stored.size, sha256: stored.sha256 } },
-      details: { originalFormat: upload.originalFormat },
+      details: { originalFormat: upload.originalFormat, ...transcription },
       ...NEW_RECORDING_STORAGE,
       tags,
     };

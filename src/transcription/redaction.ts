@@ -3,7 +3,7 @@
  * Works on word sequences, because speech engines write numbers as words ("four one one
  * one ...") or digits split over several tokens; the same rules serve plain text.
  *
- * - credit_card: 13-19 digits passing the Luhn check (a sub-run of a longer digit run counts);
+ * - credit_card: 13-19 digits passing the Luhn check (or the first 15-16 digits of a longer run);
  * - security_code: 3-4 digits after "security code", "CVV", "CVC", "CSC", "verification code";
  * - ssn: a valid US social security number (not 000/666/9xx area, 00 group, 0000 serial),
  *   written NNN-NN-NNNN or said after "social security" / "SSN";
@@ -148,14 +148,20 @@ function classifyRun(tokens: string[], run: DigitRun, a: number, b: number, out:
   while (a <= b && part(a) === '') a++;
   while (b >= a && part(b) === '') b--;
   if (a > b) return;
-  // Longest token-aligned card number inside the range.
+  // A card number: the whole range, or (for a longer run, say a card followed by its expiry)
+  // its first 16 or 15 digits. Windows elsewhere would let a mistyped number pass the
+  // checksum by chance (each has a 1 in 10 chance), so none are tried.
   let best: [number, number] | null = null;
-  for (let i = a; i <= b; i++) {
-    let digits = '';
-    for (let j = i; j <= b; j++) {
-      digits += part(j);
-      if (digits.length > 19) break;
-      if (part(j) !== '' && digits.length >= 13 && luhnValid(digits) && (!best || j - i > best[1] - best[0])) best = [i, j];
+  const rangeDigits = Array.from({ length: b - a + 1 }, (_, k) => part(a + k)).join('');
+  if (rangeDigits.length >= 13 && rangeDigits.length <= 19 && luhnValid(rangeDigits)) best = [a, b];
+  else if (rangeDigits.length > 16) {
+    for (const want of [16, 15]) {
+      let digits = '';
+      for (let j = a; j <= b && digits.length < want; j++) {
+        digits += part(j);
+        if (digits.length === want && part(j) !== '' && luhnValid(digits)) best = [a, j];
+      }
+      if (best) break;
     }
   }
   if (best) {

@@ -5,8 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backendNames } from '../helpers/backends.js';
 import { startTestServer, type TestServer } from '../helpers/test-server.js';
 import { buildOffer, SiprecClient } from '../helpers/siprec-client.js';
-import { inSlots, packetize, sendPaced, type PlannedPacket } from '../helpers/rtp-sender.js';
-import { RtpSource } from '../helpers/rtp-source.js';
+import { inSlots, packetize, type PlannedPacket } from '../helpers/rtp-sender.js';
+import { RtpSource, sendMedia } from '../helpers/rtp-source.js';
 import { channelsOf, noise, readPcmWav } from '../helpers/audio.js';
 import { download, waitForRecording } from '../helpers/recordings.js';
 import { closeServer, eventually, findExact, isSilent, loopbackTrunk, nonZero, PACKET, recordingOfCall, recordingsOfCall, spoolEntries, twoParties, uniqueCallId } from '../helpers/siprec-harness.js';
@@ -267,7 +267,7 @@ describe.each(backendNames())('SIPREC dialogs on %s', (backend) => {
 
     const ports = [...answer.body.toString().matchAll(/^m=audio (\d+)/gm)].map((m) => Number(m[1]));
     const audio = noise(50 * PACKET, 301);
-    await sendPaced(ports.map((port, i) => ({ port, slots: inSlots(pcmu(mulawEncode(audio), 0xd0 + i)) })));
+    await sendMedia(ports.map((port, i) => ({ port, slots: inSlots(pcmu(mulawEncode(audio), 0xd0 + i)) })));
     expect(await client.bye()).toBe(200);
     client.close();
 
@@ -289,7 +289,7 @@ describe.each(backendNames())('SIPREC dialogs on %s', (backend) => {
     const invite = await client.invite(buildOffer([{ label: '1' }, { label: '2' }]), twoParties(callId));
     expect(invite.status).toBe(200);
     expect((await client.sendRequest('INFO')).status).toBe(200);
-    await sendPaced([{ port: invite.rtpPorts[0], slots: inSlots(pcmu(mulawEncode(noise(25 * PACKET, 401)), 0xe1)) }]);
+    await sendMedia([{ port: invite.rtpPorts[0], slots: inSlots(pcmu(mulawEncode(noise(25 * PACKET, 401)), 0xe1)) }]);
     expect(await client.bye()).toBe(200);
     expect(await client.bye()).toBe(481);
     client.close();
@@ -315,7 +315,7 @@ describe.each(backendNames())('SIPREC dialogs on %s', (backend) => {
       for (const slot of slots) for (const p of slot) p.sequence = seq++;
       return slots;
     };
-    await sendPaced([
+    await sendMedia([
       { port: invite.rtpPorts[0], slots: withDigit(501, 0xf1, 5, 25) },
       { port: invite.rtpPorts[1], slots: withDigit(502, 0xf2, 11, 40) },
     ]);
@@ -352,7 +352,7 @@ describe.each(backendNames())('SIPREC dialogs on %s', (backend) => {
       [noise(75 * PACKET, 603), noise(75 * PACKET, 604)],
     ];
     // Same SSRCs and sequence numbers in both calls: only the port tells them apart.
-    await sendPaced(invites.flatMap((inv, c) => inv.rtpPorts.map((port, s) => ({ port, slots: inSlots(pcmu(mulawEncode(audio[c][s]), 0x1234 + s)) }))));
+    await sendMedia(invites.flatMap((inv, c) => inv.rtpPorts.map((port, s) => ({ port, slots: inSlots(pcmu(mulawEncode(audio[c][s]), 0x1234 + s)) }))));
     for (const c of clients) expect(await c.bye()).toBe(200);
     for (const c of clients) c.close();
 
@@ -392,7 +392,7 @@ describe.each(backendNames())('SIPREC mono recordings (RECORDING_CHANNELS=1) on 
     const aPackets = pcmu(mulawEncode(a), 0x71);
     const aSlots: PlannedPacket[][] = aPackets.map((p, i) => (i >= 50 && i < 100 ? [] : [p]));
     const bSlots: PlannedPacket[][] = [...Array.from({ length: 50 }, () => []), ...inSlots(pcmu(mulawEncode(b), 0x72))];
-    await sendPaced([
+    await sendMedia([
       { port: invite.rtpPorts[0], slots: aSlots },
       { port: invite.rtpPorts[1], slots: bSlots },
     ]);

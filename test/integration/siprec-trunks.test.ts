@@ -3,7 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backendNames } from '../helpers/backends.js';
 import { startTestServer, type TestServer } from '../helpers/test-server.js';
 import { buildOffer, SiprecClient } from '../helpers/siprec-client.js';
-import { inSlots, packetize, sendPaced } from '../helpers/rtp-sender.js';
+import { inSlots, packetize } from '../helpers/rtp-sender.js';
+import { sendMedia } from '../helpers/rtp-source.js';
 import { channelsOf, noise, readPcmWav } from '../helpers/audio.js';
 import { download, waitForRecording } from '../helpers/recordings.js';
 import { closeServer, findExact, PACKET, postTrunk, recordingOfCall, recordingsOfCall, storedState, twoParties, uniqueCallId } from '../helpers/siprec-harness.js';
@@ -211,7 +212,7 @@ describe.each(backendNames())('SIP trunks on %s', (backend) => {
       expect(client.finalResponses.map((r) => r.status)).toEqual([401, 200]);
       expect(invite.status).toBe(200);
       const audio = mulawEncode(noise(50 * PACKET, 77));
-      await sendPaced([
+      await sendMedia([
         { port: invite.rtpPorts[0], slots: inSlots(packetize(audio, { payloadType: 0, ssrc: 71, bytesPerPacket: PACKET, ticksPerPacket: PACKET })) },
         { port: invite.rtpPorts[1], slots: inSlots(packetize(audio, { payloadType: 0, ssrc: 72, bytesPerPacket: PACKET, ticksPerPacket: PACKET })) },
       ]);

@@ -4,7 +4,7 @@ import type { Clock } from '../../clock.js';
 import type { Logger } from '../../logger.js';
 import type { StorageClass } from '../../recordings/recording.js';
 import { BlobNotFoundError, type BlobStat, type BlobStore, type ByteRange, type PutResult } from '../../storage/blob/blob-store.js';
-import { CHUNKED_GCM, ChunkDecryptor, ChunkEncryptor, CiphertextAuthError, DATA_KEY_BYTES, DEFAULT_CHUNK_SIZE, NONCE_PREFIX_BYTES, planRead } from './chunked-gcm.js';
+import { CHUNKED_GCM, ChunkDecryptor, ChunkEncryptor, CiphertextAuthError, DATA_KEY_BYTES, DEFAULT_CHUNK_SIZE, NONCE_PREFIX_BYTES, PositionalDecryptor, planRead } from './chunked-gcm.js';
 import { wrapForCustomer, type CustomerPublicKey } from './customer-key.js';
 import { isStored, type Envelope, type EnvelopeRepository, type StoredEnvelope } from './envelope.js';
 import type { KeyRing } from './key-ring.js';
@@ -148,16 +148,26 @@ export class EncryptingBlobStore implements BlobStore {
         },
       });
     } else {
-      const source = await this.inner.get(key, whole ? undefined : { start: plan.cipherStart, end: plan.cipherEnd });
-      const decryptor = new ChunkDecryptor(
-        { dataKey, noncePrefix: envelope.noncePrefix, chunkSize: envelope.chunkSize },
-        { plaintextSize: envelope.plaintextBytes, firstChunk: plan.firstChunk, skip: plan.skip, length: plan.length },
-      );
-      out = pipeline(source, decryptor, (err) => {
-        if (err instanceof CiphertextAuthError) {
-          this.deps.log.error({ tier: this.tier, key, chunk: err.chunk, reason: err.message }, 'stored media failed authentication: the file was altered or is corrupt; nothing of the bad chunk was returned');
+      const params = { dataKey, noncePrefix: envelope.noncePrefix, chunkSize: envelope.chunkSize };
+      const window = { plaintextSize: envelope.plaintextBytes, firstChunk: plan.firstChunk, skip: plan.skip, length: plan.length };
+      if (this.inner.openReader) {
+        // Local disk: whole chunks by position into one reused buffer.
+        const reader = await this.inner.openReader(key);
+        if (reader.size !== envelope.ciphertextBytes) {
+          await reader.close();
+          throw this.authFailed(key, new CiphertextAuthError(plan.firstChunk, `the stored file has ${reader.size} bytes, ${envelope.ciphertextBytes} were written`));
         }
-      });
+        out = new PositionalDecryptor(reader, params, window);
+        out.on('error', (err) => {
+          if (err instanceof CiphertextAuthError) this.authFailed(key, err);
+        });
+      } else {
+        // Object storage: one ranged GET covering the chunks.
+        const source = await this.inner.get(key, whole ? undefined : { start: plan.cipherStart, end: plan.cipherEnd });
+        out = pipeline(source, new ChunkDecryptor(params, window), (err) => {
+          if (err instanceof CiphertextAuthError) this.authFailed(key, err);
+        });
+      }
     }
     if (whole) {
       const sealed: SealedSource = { envelope, openCiphertext: () => this.inner.get(key) };
@@ -209,6 +219,12 @@ export class EncryptingBlobStore implements BlobStore {
       expectedBytes: envelope.ciphertextBytes,
       actualBytes: bytes,
     };
+  }
+
+  /** Logs a failed authentication (altered or corrupt stored bytes); returns the error. */
+  private authFailed(key: string, err: CiphertextAuthError): CiphertextAuthError {
+    this.deps.log.error({ tier: this.tier, key, chunk: err.chunk, reason: err.message }, 'stored media failed authentication: the file was altered or is corrupt; nothing of the bad chunk was returned');
+    return err;
   }
 
   /** The data key via the service's own wrapped copy, or null when only the customer can unwrap it. */

@@ -8,9 +8,9 @@ export interface TranscriptFile {
 }
 
 /**
- * Where exports read transcripts from. The transcription module implements it (its
- * transcripts table); until it is wired, bundles carry no transcripts and say so in the
- * manifest (`include.transcripts` is reported as unavailable).
+ * Where exports read transcripts from; wiring.ts adapts the transcription module's
+ * TranscriptsService to it (transcript.json as the API shows it, transcript.txt). Without
+ * one, bundles carry no transcripts and the manifest says so (`transcripts_unavailable`).
  */
 export interface TranscriptReader {
   /** The recording's transcript files; empty when it has none. */

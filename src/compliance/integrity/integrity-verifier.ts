@@ -72,6 +72,8 @@ export interface IntegrityVerifierDeps {
    * (sealed with the customer's own key). `encrypted: false` for plaintext objects.
    */
   verifyStored?: (storageClass: StorageClass, key: string) => Promise<StoredBytesCheck>;
+  /** Called once per recording that newly turned corrupt or missing (the audit trail). */
+  onNewFailure?: (recording: Recording, status: 'corrupt' | 'missing', detail: string) => void;
   /** Called once per file checked (the Prometheus counter). */
   onFileChecked?: (result: FileResult) => void;
   /** Recordings loaded per query. */
@@ -182,6 +184,7 @@ export class IntegrityVerifier {
     if (newlyFailed) {
       report.newlyFailed++;
       this.deps.log.error({ recordingId: current.id, accountId: current.accountId, status, detail }, 'stored media failed its integrity check');
+      this.deps.onNewFailure?.(current, status, detail ?? '');
       await this.deps.events.publish('recording.integrity_failed', { ...current, integrity: { status, checkedAt, detail } }, { dedupeKey: `integrity_failed:${current.id}:${status}:${checkedAt.toISOString()}` });
     }
     onFinding?.({ recordingId: current.id, accountId: current.accountId, status, files: files.filter((f) => f.result !== 'ok'), newlyFailed });

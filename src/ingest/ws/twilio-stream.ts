@@ -33,6 +33,17 @@ const CHANNEL_OF_TRACK = new Map<string, 1 | 2>([
   ['outbound_track', 2],
 ]);
 
+/** The channel of the track name in `buf[start, end)`, compared as bytes (no string per frame). */
+function channelOfTrackBytes(buf: Buffer, start: number, end: number): 1 | 2 | undefined {
+  for (const [name, channel] of CHANNEL_OF_TRACK) {
+    if (end - start !== name.length) continue;
+    let i = 0;
+    while (i < name.length && buf[start + i] === name.charCodeAt(i)) i++;
+    if (i === name.length) return channel;
+  }
+  return undefined;
+}
+
 /** Events of the Twilio Media Streams protocol, for recognising a stream by its first frame. */
 export const TWILIO_EVENTS = new Set(['connected', 'start', 'media', 'dtmf', 'mark', 'stop']);
 
@@ -66,7 +77,7 @@ export class TwilioStream extends StreamSession {
   protected onMessage(data: Buffer, isBinary: boolean): void {
     if (isBinary) return this.ignore('binary', 'binary frame in a Twilio stream ignored');
     if (this.reorder !== null && scanMedia(data, scanned)) {
-      const channel = CHANNEL_OF_TRACK.get(data.toString('latin1', scanned.trackStart, scanned.trackEnd));
+      const channel = channelOfTrackBytes(data, scanned.trackStart, scanned.trackEnd);
       if (channel === undefined) return this.ignore('track', 'media of an unknown track ignored');
       return this.place(channel, scanned.timestampMs, data, scanned.payloadStart, scanned.payloadEnd);
     }
@@ -160,7 +171,7 @@ export class TwilioStream extends StreamSession {
     const n = decodedLength(bytes, start, end);
     if (n <= 0) return this.malformed('base64', 'media payload is not valid base64');
     const t = untimed ? this.nextMs[channel - 1] : timestampMs;
-    const now = Date.now();
+    const now = this.lastActivityMs; // set by receive() for this frame
     if (!Number.isFinite(t) || t < 0 || t > now - this.startedWallMs + MAX_LEAD_MS) {
       this.counts.implausible++;
       this.ctx.totals.implausible++;

@@ -25,6 +25,15 @@ export interface SignedUrlOptions {
   fileName?: string;
 }
 
+/** Positional reads of one stored object (see BlobStore.openReader). */
+export interface BlobReader {
+  /** Size of the object, bytes. */
+  readonly size: number;
+  /** Reads up to `length` bytes at `position` into `buffer` at `offset`; returns the bytes read (0 past the end). */
+  read(buffer: Buffer, offset: number, length: number, position: number): Promise<number>;
+  close(): Promise<void>;
+}
+
 /**
  * Where audio bytes live. The database stores keys (like `recordings/AC.../RE....wav`),
  * never paths, so the same rows work on local disk and in a bucket.
@@ -44,6 +53,12 @@ export interface BlobStore {
   list(prefix: string): AsyncIterable<{ key: string; size: number }>;
   /** A time-limited URL clients can fetch directly, where the backend has one (S3); undefined otherwise. */
   signedUrl?(key: string, opts: SignedUrlOptions): Promise<string>;
+  /**
+   * Opens an object for positional reads into the caller's buffers, where the backend has
+   * them cheaply (local disk); undefined otherwise. Throws BlobNotFoundError when absent.
+   * Readers that process fixed-size blocks (decryption) reuse one buffer instead of a fresh one per read.
+   */
+  openReader?(key: string): Promise<BlobReader>;
 }
 
 /** The requested key does not exist. */

@@ -3,7 +3,7 @@ import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { createHash, randomBytes } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import { assertSafeKey, BlobNotFoundError, type BlobStat, type BlobStore, type ByteRange, type PutResult } from './blob-store.js';
+import { assertSafeKey, BlobNotFoundError, type BlobReader, type BlobStat, type BlobStore, type ByteRange, type PutResult } from './blob-store.js';
 
 /** Marks names of files being written; readers and listings skip them. */
 const TEMP_MARK = '.partial-';
@@ -63,6 +63,21 @@ export class LocalDiskBlobStore implements BlobStore {
       stream.once('error', (err: NodeJS.ErrnoException) => reject(err.code === 'ENOENT' ? new BlobNotFoundError(key) : err));
     });
     return stream;
+  }
+
+  async openReader(key: string): Promise<BlobReader> {
+    let handle: fsp.FileHandle;
+    try {
+      handle = await fsp.open(this.pathOf(key), 'r');
+    } catch (err) {
+      throw (err as NodeJS.ErrnoException).code === 'ENOENT' ? new BlobNotFoundError(key) : err;
+    }
+    const { size } = await handle.stat();
+    return {
+      size,
+      read: async (buffer, offset, length, position) => (await handle.read(buffer, offset, length, position)).bytesRead,
+      close: () => handle.close(),
+    };
   }
 
   async stat(key: string): Promise<BlobStat | null> {

@@ -1,11 +1,12 @@
 import { Transform, type Readable } from 'node:stream';
 import type { Metrics } from '../../observability/metrics.js';
-import type { BlobStat, BlobStore, ByteRange, PutResult, SignedUrlOptions } from './blob-store.js';
+import type { BlobReader, BlobStat, BlobStore, ByteRange, PutResult, SignedUrlOptions } from './blob-store.js';
 
 /** Wraps a BlobStore to count bytes written and read for /metrics. */
 export class MeteredBlobStore implements BlobStore {
   readonly description: string;
   readonly signedUrl?: (key: string, opts: SignedUrlOptions) => Promise<string>;
+  readonly openReader?: (key: string) => Promise<BlobReader>;
 
   constructor(
     private readonly inner: BlobStore,
@@ -13,6 +14,21 @@ export class MeteredBlobStore implements BlobStore {
   ) {
     this.description = inner.description;
     if (inner.signedUrl) this.signedUrl = (key, opts) => inner.signedUrl!(key, opts);
+    if (inner.openReader) {
+      const bytesRead = metrics.storageBytes.labels({ direction: 'read' });
+      this.openReader = async (key) => {
+        const reader = await inner.openReader!(key);
+        return {
+          size: reader.size,
+          read: async (buffer, offset, length, position) => {
+            const n = await reader.read(buffer, offset, length, position);
+            bytesRead.inc(n);
+            return n;
+          },
+          close: () => reader.close(),
+        };
+      };
+    }
   }
 
   async put(key: string, body: Readable | Buffer, opts?: { contentType?: string }): Promise<PutResult> {

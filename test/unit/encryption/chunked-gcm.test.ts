@@ -5,6 +5,7 @@ import {
   ChunkDecryptor,
   ChunkEncryptor,
   CiphertextAuthError,
+  PositionalDecryptor,
   TAG_BYTES,
   ciphertextSize,
   planRead,
@@ -43,6 +44,19 @@ async function decryptRange(p: ChunkedGcmParams, stored: Buffer, plaintextSize: 
   return readAll(Readable.from(pieces(input, maxPiece, 3)).pipe(decryptor));
 }
 
+/** Decrypts a plaintext range by positional reads (local disk's path), in odd-sized reads. */
+async function decryptByPosition(p: ChunkedGcmParams, stored: Buffer, plaintextSize: number, range?: { start: number; end: number }): Promise<Buffer> {
+  const plan = planRead(plaintextSize, p.chunkSize, range);
+  let closed = 0;
+  const source = {
+    read: async (buffer: Buffer, offset: number, length: number, position: number) => stored.copy(buffer, offset, position, position + Math.min(length, 4321)),
+    close: async () => void closed++,
+  };
+  const out = await readAll(new PositionalDecryptor(source, p, { plaintextSize, firstChunk: plan.firstChunk, skip: plan.skip, length: plan.length }));
+  expect(closed).toBe(1);
+  return out;
+}
+
 describe('chunked AES-256-GCM format', () => {
   it('round-trips objects of every size class around the chunk size, whatever the input split', async () => {
     const C = 1024;
@@ -57,6 +71,7 @@ describe('chunked AES-256-GCM format', () => {
       expect((await decryptRange(p, stored, size)).equals(plaintext)).toBe(true);
       // One byte at a time in, too.
       expect((await decryptRange(p, stored, size, undefined, 1)).equals(plaintext)).toBe(true);
+      expect((await decryptByPosition(p, stored, size)).equals(plaintext)).toBe(true);
     }
   });
 
@@ -79,8 +94,10 @@ describe('chunked AES-256-GCM format', () => {
       [2 * C - 1, 4 * C + 1], [3 * C, 3 * C + 99], [size - 1, size - 1], [size - 1235, size - 1], [5 * C, size - 1], [0, size - 1], [100, size + 500],
     ];
     for (const [start, end] of ranges) {
+      const want = plaintext.subarray(start, Math.min(end, size - 1) + 1);
       const got = await decryptRange(p, stored, size, { start, end });
-      expect(got.equals(plaintext.subarray(start, Math.min(end, size - 1) + 1)), `range ${start}-${end}`).toBe(true);
+      expect(got.equals(want), `range ${start}-${end}`).toBe(true);
+      expect((await decryptByPosition(p, stored, size, { start, end })).equals(want), `positional range ${start}-${end}`).toBe(true);
       const plan = planRead(size, C, { start, end });
       expect(plan.firstChunk).toBe(Math.floor(start / C));
       expect(plan.cipherEnd - plan.cipherStart + 1).toBeLessThanOrEqual((plan.lastChunk - plan.firstChunk + 1) * (C + TAG_BYTES));
@@ -113,6 +130,26 @@ describe('chunked AES-256-GCM format', () => {
       expect(out.length).toBe(badChunk * C);
       expect(out.equals(plaintext.subarray(0, out.length))).toBe(true);
     }
+  });
+
+  it('by position too: a flipped byte stops the read at its chunk, a truncated object fails', async () => {
+    const C = 1024;
+    const size = 4 * C;
+    const p = params(C);
+    const plaintext = randomBytes(size);
+    const { stored } = await encrypt(p, plaintext);
+    const bad = Buffer.from(stored);
+    bad[2 * (C + TAG_BYTES) + 7] ^= 0x10;
+    const received: Buffer[] = [];
+    const stream = new PositionalDecryptor({ read: async (b, o, l, pos) => bad.copy(b, o, pos, pos + l), close: async () => undefined }, p, { plaintextSize: size, firstChunk: 0, skip: 0, length: size });
+    stream.on('data', (d: Buffer) => received.push(d));
+    const error = await new Promise((resolve) => {
+      stream.on('error', resolve);
+      stream.on('end', () => resolve(null));
+    });
+    expect(error).toBeInstanceOf(CiphertextAuthError);
+    expect(Buffer.concat(received).equals(plaintext.subarray(0, 2 * C))).toBe(true);
+    await expect(decryptByPosition(p, stored.subarray(0, stored.length - 3), size)).rejects.toThrow(/truncated/);
   });
 
   it('detects reordered chunks, a dropped last chunk, a truncated chunk and trailing bytes', async () => {

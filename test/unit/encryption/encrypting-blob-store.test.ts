@@ -1,6 +1,6 @@
 import { generateKeyPairSync, randomBytes, createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { EncryptionService } from '../../../src/compliance/encryption/encryption.service.js';
 import { ServiceKeyReleasedError } from '../../../src/compliance/encryption/encrypting-blob-store.js';
 import { CiphertextAuthError } from '../../../src/compliance/encryption/chunked-gcm.js';
@@ -40,7 +40,7 @@ function memoryLog() {
   return { log, errors };
 }
 
-function setup(ring = new KeyRing([K1], 'k1'), envelopes = new MemoryEnvelopeRepository(), raw = { standard: new MemoryBlobStore(), archive: new MemoryBlobStore() }) {
+function setup(ring = new KeyRing([K1], 'k1'), envelopes = new MemoryEnvelopeRepository(), raw = { standard: new MemoryBlobStore(positional), archive: new MemoryBlobStore(positional) }) {
   const customerKeys = new MemoryCustomerKeys();
   const { log, errors } = memoryLog();
   const service = new EncryptionService({ ring, envelopes, customerKeys, log, clock: systemClock, chunkSize: C });
@@ -59,7 +59,14 @@ function recording(id: string, accountId: string, extra: Partial<Recording> = {}
   };
 }
 
-describe('EncryptingBlobStore', () => {
+/** Reads through streams (object storage) or by position (local disk). */
+let positional = false;
+
+describe.each(['streamed', 'positional'])('EncryptingBlobStore, %s reads', (mode) => {
+  beforeAll(() => {
+    positional = mode === 'positional';
+  });
+
   it('stores ciphertext, returns the plaintext size and SHA-256, and reads back whole objects and ranges', async () => {
     const { standard, raw, envelopes } = setup();
     const plaintext = Buffer.concat([Buffer.from('RIFF'), randomBytes(3 * C + 100)]);
@@ -76,6 +83,7 @@ describe('EncryptingBlobStore', () => {
       expect((await readAll(await standard.get('recordings/AC1/RE1.wav', { start, end }))).equals(plaintext.subarray(start, end + 1))).toBe(true);
     }
     expect(await standard.stat('recordings/AC1/RE1.wav')).toMatchObject({ size: plaintext.length });
+    expect(raw.standard.openReaders).toBe(0);
     // Buffers work too, and an empty object is one empty chunk.
     expect(await standard.put('recordings/AC1/empty.wav', Buffer.alloc(0))).toMatchObject({ size: 0 });
     expect((await readAll(await standard.get('recordings/AC1/empty.wav'))).length).toBe(0);
@@ -123,6 +131,17 @@ describe('EncryptingBlobStore', () => {
     expect(errors).toEqual([expect.objectContaining({ key: 'recordings/AC1/RE3.wav', chunk: 1, tier: 'standard' })]);
     // A range that avoids the bad chunk still reads.
     expect((await readAll(await standard.get('recordings/AC1/RE3.wav', { start: 2 * C, end: 3 * C - 1 }))).equals(plaintext.subarray(2 * C))).toBe(true);
+  });
+
+  it('a truncated or extended stored object fails the read', async () => {
+    const { standard, raw } = setup();
+    await standard.put('recordings/AC1/RE9.wav', randomBytes(2 * C));
+    const stored = raw.standard.objects.get('recordings/AC1/RE9.wav')!;
+    for (const bad of [stored.subarray(0, stored.length - 1), stored.subarray(0, C + 16), Buffer.concat([stored, Buffer.from('x')])]) {
+      raw.standard.objects.set('recordings/AC1/RE9.wav', bad);
+      await expect(standard.get('recordings/AC1/RE9.wav').then(readAll)).rejects.toBeInstanceOf(CiphertextAuthError);
+    }
+    expect(raw.standard.openReaders).toBe(0);
   });
 
   it('two concurrent writers of one key leave a readable object; a failed write keeps the previous one readable', async () => {

@@ -1,12 +1,34 @@
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { BlobNotFoundError, type BlobStat, type BlobStore, type ByteRange, type PutResult, type SignedUrlOptions } from '../../../src/storage/blob/blob-store.js';
+import { BlobNotFoundError, type BlobReader, type BlobStat, type BlobStore, type ByteRange, type PutResult, type SignedUrlOptions } from '../../../src/storage/blob/blob-store.js';
 import type { Envelope, EnvelopeCursor, EnvelopeRepository, StoredEnvelope } from '../../../src/compliance/encryption/envelope.js';
 import type { StorageClass } from '../../../src/recordings/recording.js';
 
-/** BlobStore in a Map; `failNextPut` makes the next put fail after reading its body. */
+/**
+ * BlobStore in a Map; `failNextPut` makes the next put fail after reading its body. With
+ * `positional`, it also offers openReader (as local disk does), in odd-sized reads.
+ */
 export class MemoryBlobStore implements BlobStore {
   readonly description = 'memory://';
+  readonly openReader?: (key: string) => Promise<BlobReader>;
+  /** Readers currently open. */
+  openReaders = 0;
+
+  constructor(positional = false) {
+    if (positional) {
+      this.openReader = async (key) => {
+        const bytes = this.objects.get(key);
+        if (!bytes) throw new BlobNotFoundError(key);
+        this.openReaders++;
+        return {
+          size: bytes.length,
+          read: async (buffer, offset, length, position) => bytes.copy(buffer, offset, position, position + Math.min(length, 5000)),
+          close: async () => void this.openReaders--,
+        };
+      };
+    }
+  }
+
   readonly objects = new Map<string, Buffer>();
   failNextPut = false;
   /** Slows puts down (ms per call), to let concurrent writers interleave. */
