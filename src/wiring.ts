@@ -287,13 +287,13 @@ export async function createApp(config: Config, opts: WiringOptions = {}): Promi
                 routes: { exports: exportsService, signer: exportSigner },
                 download: {
                   signer: exportSigner, repo: exportRepo, stores, redirect: config.mediaDelivery === 'redirect', presignTtlSeconds: 60,
-                  onDownload: (e, bytes, ip, range) =>
-                    audit.record({ accountId: e.accountId, actor: 'signed-url', action: 'export.download', resourceType: 'exports', resourceId: e.id, ip, details: { bytes, ...(range ? { range } : {}) } }),
+                  onDownload: (e, bytes, ip, range, delivery) =>
+                    audit.record({ accountId: e.accountId, actor: 'signed-url', action: 'export.download', resourceType: 'exports', resourceId: e.id, ip, details: { bytes, delivery, ...(range ? { range } : {}) } }),
                 },
               },
               media: {
-                onDownload: (r, format, bytes, ip, range) =>
-                  audit.record({ accountId: r.accountId, actor: 'signed-url', action: 'media.download', resourceType: 'recordings', resourceId: r.id, ip, details: { format, bytes, ...(range ? { range } : {}) } }),
+                onDownload: (r, format, bytes, ip, range, delivery) =>
+                  audit.record({ accountId: r.accountId, actor: 'signed-url', action: 'media.download', resourceType: 'recordings', resourceId: r.id, ip, details: { format, bytes, delivery, ...(range ? { range } : {}) } }),
                 signer, repo, stores, redirect: config.mediaDelivery === 'redirect', presignTtlSeconds: 60, sealedMedia: encryption?.sealedMedia,
                 redactedMedia: (id, format) => transcripts.redactedMedia(id, format) },
             }

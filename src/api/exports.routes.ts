@@ -28,7 +28,7 @@ export interface ExportDownloadRouteDeps {
   /** Lifetime of presigned bucket URLs we redirect to, in seconds. */
   presignTtlSeconds: number;
   /** Called for each served download (audit). */
-  onDownload?: (exp: RecordingExport, bytes: number, ip: string, range?: string) => void;
+  onDownload?: (exp: RecordingExport, bytes: number, ip: string, range: string | undefined, delivery: 'redirect' | 'proxy') => void;
 }
 
 function fileName(exp: RecordingExport): string {
@@ -164,7 +164,7 @@ export async function exportDownloadRoutes(app: FastifyInstance, deps: ExportDow
       const store = deps.stores.standard;
       if (deps.redirect && store.signedUrl) {
         const location = await store.signedUrl(exp.blobKey, { ttlSeconds: deps.presignTtlSeconds, contentType, fileName: fileName(exp) });
-        deps.onDownload?.(exp, 0, request.ip, 'redirect');
+        deps.onDownload?.(exp, 0, request.ip, request.headers.range, 'redirect');
         return reply.code(302).header('location', location).header('cache-control', 'no-store').send();
       }
       const etag = `"${exp.sha256}"`;
@@ -185,7 +185,7 @@ export async function exportDownloadRoutes(app: FastifyInstance, deps: ExportDow
       reply.code(range ? 206 : 200).header('content-length', length);
       if (range) reply.header('content-range', `bytes ${range.start}-${range.end}/${exp.bytes}`);
       if (request.method === 'HEAD') return reply.send();
-      deps.onDownload?.(exp, length, request.ip, request.headers.range);
+      deps.onDownload?.(exp, length, request.ip, request.headers.range, 'proxy');
       return reply.send(await store.get(exp.blobKey, range));
     },
   });

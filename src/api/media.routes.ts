@@ -20,7 +20,8 @@ export interface MediaRouteDeps {
   /** Lifetime of presigned bucket URLs we redirect to, in seconds. */
   presignTtlSeconds: number;
   /** Called for each served download (metrics, audit). */
-  onDownload?: (recording: Recording, format: MediaFormat, bytes: number, ip: string, range?: string) => void;
+  /** `bytes` is 0 on a redirect: the object store, not us, serves the bytes (and the requested range). */
+  onDownload?: (recording: Recording, format: MediaFormat, bytes: number, ip: string, range: string | undefined, delivery: 'redirect' | 'proxy') => void;
   /** Encryption at rest: the stored bytes of a file sealed with its account's own key (served as they are), else null. */
   sealedMedia?: (storageClass: StorageClass, key: string) => Promise<SealedObject | null>;
   /** The redacted copy of a rendition (transcript redaction; kept in the standard tier), or null. */
@@ -74,7 +75,7 @@ export async function mediaRoutes(app: FastifyInstance, deps: MediaRouteDeps): P
       const store = redacted ? deps.stores.standard : deps.stores.of(recording.storageClass);
       if (deps.redirect && store.signedUrl) {
         const location = await store.signedUrl(media.key, { ttlSeconds: deps.presignTtlSeconds, contentType: CONTENT_TYPES[format], fileName });
-        deps.onDownload?.(recording, format, 0, request.ip, 'redirect');
+        deps.onDownload?.(recording, format, 0, request.ip, request.headers.range, 'redirect');
         return reply.code(302).header('location', location).header('cache-control', 'no-store').send();
       }
 
@@ -102,7 +103,7 @@ export async function mediaRoutes(app: FastifyInstance, deps: MediaRouteDeps): P
       reply.code(range ? 206 : 200).header('content-length', length);
       if (range) reply.header('content-range', `bytes ${range.start}-${range.end}/${served.bytes}`);
       if (request.method === 'HEAD') return reply.send();
-      deps.onDownload?.(recording, format, length, request.ip, request.headers.range);
+      deps.onDownload?.(recording, format, length, request.ip, request.headers.range, 'proxy');
       return reply.send(await served.open(range));
     },
   });

@@ -1,5 +1,8 @@
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backendNames } from '../helpers/backends.js';
 import { startTestServer, type TestServer } from '../helpers/test-server.js';
@@ -8,6 +11,8 @@ import { uploadAudio, waitForRecording } from '../helpers/recordings.js';
 import { runCli } from '../helpers/processes.js';
 import { WebhookReceiver } from '../helpers/webhook-receiver.js';
 import { mediaKey } from '../../src/recordings/recording.js';
+import { openBlobStore } from '../../src/storage/blob/open-blob-store.js';
+import type { BlobStore } from '../../src/storage/blob/blob-store.js';
 
 const json = (body: unknown, method = 'POST') => ({ method, body: JSON.stringify(body), headers: { 'content-type': 'application/json' } });
 
@@ -154,5 +159,88 @@ describe.each(backendNames())('integrity verification on %s', (backend) => {
     const unknown = await runCli(['verify', '--recording', 'RE00000000000000000000000000000000'], server.backend.env);
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toContain('no recording');
+  });
+});
+
+describe.each(backendNames())('integrity checks and exports of media encrypted at rest on %s', (backend) => {
+  let server: TestServer;
+  let raw: BlobStore;
+  let serviceKeyed: string;
+  let sealed: string;
+  const key = (id: string, format: 'wav' | 'mp3') => mediaKey(server.account.accountId, id, format);
+
+  beforeAll(async () => {
+    server = await startTestServer(backend, { env: { ENCRYPTION_MASTER_KEYS: `k1:${randomBytes(32).toString('base64')}`, ENCRYPTION_ACTIVE_KEY_ID: 'k1', MEDIA_DELIVERY: 'proxy' } });
+    // The storage as it is, without decryption: what a disk or bucket tamperer touches.
+    raw = openBlobStore(server.backend.env.STORAGE_URL);
+    serviceKeyed = (await uploadAudio(server, pcmWav(noise(16000, 901), 8000, 1))).id;
+    expect((await waitForRecording(server, serviceKeyed)).status).toBe('completed');
+    const pair = generateKeyPairSync('rsa', { modulusLength: 2048, publicKeyEncoding: { type: 'spki', format: 'pem' }, privateKeyEncoding: { type: 'pkcs8', format: 'pem' } });
+    expect((await server.api('/encryption-key', { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ public_key_pem: pair.publicKey }) })).status).toBe(200);
+    sealed = (await uploadAudio(server, pcmWav(noise(16000, 902), 8000, 1))).id;
+    expect((await waitForRecording(server, sealed)).status).toBe('completed');
+  });
+  afterAll(async () => {
+    (raw as { close?: () => void })?.close?.();
+    await server?.close();
+  });
+
+  it('untouched encrypted media checks ok, sealed media included (by the SHA-256 of its stored bytes)', async () => {
+    const report = await server.app.integrity.verify({ mode: 'all' });
+    expect(report).toMatchObject({ recordings: 2, files: 4, ok: 4, corrupt: 0, skipped: 0, errors: 0 });
+  });
+
+  it('an export carries sealed media as stored (.enc), listed with the SHA-256 of those bytes', async () => {
+    const created = await (await server.api('/exports', json({ filter: { recording_ids: [sealed, serviceKeyed] } }))).json();
+    let done: any;
+    for (let i = 0; i < 400 && done?.status !== 'completed' && done?.status !== 'failed'; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      done = await (await server.api(`/exports/${created.id}`)).json();
+    }
+    expect(done).toMatchObject({ status: 'completed', total: 2 });
+    const bundle = Buffer.from(await (await fetch(done.download_url)).arrayBuffer());
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'telefonie-sealed-export-'));
+    try {
+      fs.writeFileSync(path.join(dir, 'b.tar'), bundle);
+      execFileSync('tar', ['-xf', 'b.tar'], { cwd: dir });
+      const root = path.join(dir, done.id);
+      const manifest = JSON.parse(fs.readFileSync(path.join(root, 'manifest.json'), 'utf8'));
+      const paths = manifest.files.map((f: any) => f.path);
+      expect(paths).toContain(`recordings/${sealed}/${sealed}.wav.enc`);
+      expect(paths).toContain(`recordings/${serviceKeyed}/${serviceKeyed}.wav`);
+      const stored = await readAll(await raw.get(key(sealed, 'wav')));
+      expect(fs.readFileSync(path.join(root, 'recordings', sealed, `${sealed}.wav.enc`)).equals(stored)).toBe(true);
+      // The service-keyed recording's audio is the plaintext, as its media URL serves it.
+      const plain = await (await fetch((await (await server.api(`/recordings/${serviceKeyed}`)).json()).media_urls.wav)).arrayBuffer();
+      expect(fs.readFileSync(path.join(root, 'recordings', serviceKeyed, `${serviceKeyed}.wav`)).equals(Buffer.from(plain))).toBe(true);
+      expect(spawnSync('sha256sum', ['-c', 'MANIFEST.sha256'], { cwd: root }).status).toBe(0);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('one flipped byte in a stored encrypted file is corrupt: the decrypting read fails authentication', async () => {
+    const k = key(serviceKeyed, 'wav');
+    const bytes = await readAll(await raw.get(k));
+    bytes[2000] ^= 0x01;
+    await raw.put(k, bytes);
+    const report = await server.app.integrity.verify({ mode: 'recording', recordingId: serviceKeyed });
+    expect(report).toMatchObject({ files: 2, ok: 1, corrupt: 1, newlyFailed: 1 });
+    const rec = await (await server.api(`/recordings/${serviceKeyed}`)).json();
+    expect(rec.integrity.status).toBe('corrupt');
+    expect(rec.integrity.detail).toMatch(/wav .*authentication/);
+  });
+
+  it('one flipped byte in sealed media is corrupt too, found without any key', async () => {
+    const k = key(sealed, 'mp3');
+    const bytes = await readAll(await raw.get(k));
+    bytes[10] ^= 0x80;
+    await raw.put(k, bytes);
+    const report = await server.app.integrity.verify({ mode: 'recording', recordingId: sealed });
+    expect(report).toMatchObject({ files: 2, ok: 1, corrupt: 1 });
+    const rec = await (await server.api(`/recordings/${sealed}`)).json();
+    expect(rec.integrity).toMatchObject({ status: 'corrupt' });
+    expect(rec.integrity.detail).toContain('stored (encrypted) bytes differ');
+    expect((await (await server.api('/recordings?integrity=corrupt')).json()).total).toBe(2);
   });
 });

@@ -42,6 +42,10 @@ export function openDatabase(url: string, opts: { poolSize?: number; onPoolError
   });
   // An idle client losing its connection emits here; without a listener node would crash.
   pool.on('error', (err) => opts.onPoolError?.(err));
+  // The pool drops that listener while a client is checked out (Kysely holds clients across a
+  // transaction), and a connection cut then would emit 'error' with no listener and crash the
+  // process. The in-flight query already fails with the error, so logging is all that is left.
+  pool.on('connect', (client) => client.on('error', (err) => opts.onPoolError?.(err)));
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   const read = async <R>(compiled: CompiledQuery): Promise<R[]> => (await pool.query(compiled.sql, compiled.parameters as unknown[])).rows as R[];
   return { db, dialect: 'postgres', pool, read, close: () => db.destroy() };
