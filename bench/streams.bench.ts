@@ -20,8 +20,7 @@ import { KyselyAccountRepository } from '../src/storage/db/accounts.repo.js';
 import { AccountsService } from '../src/accounts/accounts.service.js';
 import { systemClock } from '../src/clock.js';
 import { freePort } from '../test/helpers/ports.js';
-import { stopProcess } from './lib/spawn.js';
-import { startNodeProcess } from './lib/streams-process.js';
+import { startNodeProcess, stopProcess } from './lib/spawn.js';
 import { storedCount, verifyStep, type VerifyResult } from './lib/streams-verify.js';
 
 const { values } = parseArgs({

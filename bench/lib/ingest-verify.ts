@@ -5,6 +5,7 @@
 // has no zero sample); any other mismatch is a corrupt or misplaced packet. Outside the
 // packets (before the first, after the last) the channel must be silent.
 import { packetOffset, PACKET_SAMPLES, PCM_TABLE } from './ingest-signal.js';
+import { readPcmWav } from '../../test/helpers/audio.js';
 
 /** Per-channel outcome. */
 export interface ChannelCheck {
@@ -29,31 +30,6 @@ export interface CallCheck {
   skewMs: number;
   ok: boolean;
   problem?: string;
-}
-
-/** The interleaved 16-bit samples and format of a canonical PCM WAV. */
-export function wavSamples(buf: Buffer): { sampleRate: number; channels: number; samples: Int16Array } {
-  const riff = buf.toString('latin1', 0, 4);
-  if (riff !== 'RIFF' && riff !== 'RF64') throw new Error('not a WAV');
-  let offset = 12;
-  let sampleRate = 0;
-  let channels = 0;
-  while (offset + 8 <= buf.length) {
-    const id = buf.toString('latin1', offset, offset + 4);
-    const size = buf.readUInt32LE(offset + 4);
-    if (id === 'fmt ') {
-      channels = buf.readUInt16LE(offset + 10);
-      sampleRate = buf.readUInt32LE(offset + 12);
-    }
-    if (id === 'data') {
-      const start = offset + 8;
-      const end = size === 0xffffffff ? buf.length : Math.min(buf.length, start + size);
-      const bytes = (buf.byteOffset + start) % 2 === 0 ? buf.subarray(start, end) : Buffer.from(buf.subarray(start, end));
-      return { sampleRate, channels, samples: new Int16Array(bytes.buffer, bytes.byteOffset, bytes.length >> 1) };
-    }
-    offset += 8 + size + (size & 1);
-  }
-  throw new Error('WAV has no data chunk');
 }
 
 function blockMatches(samples: Int16Array, stride: number, ch: number, pos: number, off: number): boolean {
@@ -106,7 +82,7 @@ function checkChannel(samples: Int16Array, stride: number, ch: number, call: num
 
 /** Checks a stored WAV of call `call`, whose streams sent `sent[0]` and `sent[1]` packets. */
 export function checkCallWav(wav: Buffer, call: number, sent: [number, number]): CallCheck {
-  const { sampleRate, channels, samples } = wavSamples(wav);
+  const { sampleRate, channels, samples } = readPcmWav(wav);
   const empty: ChannelCheck = { exact: 0, lost: sent[0], corrupt: 0, stray: 0, start: -1, badPackets: [] };
   if (sampleRate !== 8000 || channels !== 2) {
     return { channels: [empty, { ...empty, lost: sent[1] }], skewMs: NaN, ok: false, problem: `WAV is ${channels} ch at ${sampleRate} Hz, expected 2 ch at 8000 Hz` };

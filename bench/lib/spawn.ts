@@ -1,8 +1,19 @@
+import fs from 'node:fs';
 import { spawn, type ChildProcess } from 'node:child_process';
 
-/** Starts a TypeScript entry point in its own process and resolves once `url` answers. */
-export async function startProcess(entry: string, env: Record<string, string>, readyUrl: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', entry], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
+/** Starts a TypeScript entry point in its own process and resolves once `readyUrl` answers. */
+export function startProcess(entry: string, env: Record<string, string>, readyUrl: string): Promise<ChildProcess> {
+  return startNodeProcess(entry, env, readyUrl);
+}
+
+/**
+ * Starts a TypeScript entry point in its own process with extra Node flags (e.g. --cpu-prof),
+ * its stdout (the JSON log) appended to `logFile` when given; resolves once `readyUrl` answers.
+ */
+export async function startNodeProcess(entry: string, env: Record<string, string>, readyUrl: string, nodeArgs: string[] = [], logFile?: string): Promise<ChildProcess> {
+  const stdout = logFile ? fs.openSync(logFile, 'a') : 'ignore';
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', entry], { env: { ...process.env, ...env }, stdio: ['ignore', stdout, 'inherit'] });
+  if (typeof stdout === 'number') fs.closeSync(stdout);
   const deadline = Date.now() + 60_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`${entry} exited with ${child.exitCode}`);

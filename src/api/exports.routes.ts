@@ -1,3 +1,4 @@
+import type { ByteRange } from '../storage/blob/blob-store.js';
 import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import type { AccountsService } from '../accounts/accounts.service.js';
@@ -8,10 +9,10 @@ import type { ExportRepository } from '../compliance/export/export.repo.js';
 import type { ExportsService } from '../compliance/export/exports.service.js';
 import type { MediaStores } from '../storage/blob/media-stores.js';
 import { principalOf, requireApiKey } from './auth.js';
-import { decideRange } from './byte-range.js';
 import { problemResponses } from './common.schemas.js';
 import { CreateExportBody, DownloadQuery, ExportIdParams, ExportListSchema, ExportSchema, ListExportsQuery, type ExportView } from './exports.schemas.js';
 import { sendProblem } from './problem.js';
+import { sendStored } from './send-stored.js';
 
 export interface ExportRouteDeps {
   accounts: AccountsService;
@@ -158,7 +159,7 @@ export async function exportDownloadRoutes(app: FastifyInstance, deps: ExportDow
       const id = request.params.export_id;
       if (!deps.signer.verify(id, request.query.expires, request.query.signature)) return invalid();
       const exp = await deps.repo.getUnscoped(id);
-      if (!exp || exp.status !== 'completed' || !exp.blobKey) return sendProblem(reply, 404, 'export_not_found', 'this export or its bundle no longer exists');
+      if (!exp || exp.status !== 'completed' || !exp.blobKey || !exp.sha256) return sendProblem(reply, 404, 'export_not_found', 'this export or its bundle no longer exists');
 
       const contentType = exp.format === 'zip' ? 'application/zip' : 'application/x-tar';
       const store = deps.stores.standard;
@@ -167,26 +168,9 @@ export async function exportDownloadRoutes(app: FastifyInstance, deps: ExportDow
         deps.onDownload?.(exp, 0, request.ip, request.headers.range, 'redirect');
         return reply.code(302).header('location', location).header('cache-control', 'no-store').send();
       }
-      const etag = `"${exp.sha256}"`;
-      reply
-        .header('accept-ranges', 'bytes')
-        .header('etag', etag)
-        .header('content-type', contentType)
-        .header('content-disposition', `attachment; filename="${fileName(exp)}"`)
-        .header('cache-control', 'private, max-age=0');
-      if (request.headers['if-none-match'] === etag) return reply.code(304).send();
-      const ifRange = request.headers['if-range'];
-      const decision = ifRange && ifRange !== etag ? { kind: 'full' as const } : decideRange(request.headers.range, exp.bytes);
-      if (decision.kind === 'unsatisfiable') {
-        return sendProblem(reply.header('content-range', `bytes */${exp.bytes}`), 416, 'range_not_satisfiable', `the range is outside the ${exp.bytes}-byte bundle`);
-      }
-      const range = decision.kind === 'partial' ? decision.range : undefined;
-      const length = range ? range.end - range.start + 1 : exp.bytes;
-      reply.code(range ? 206 : 200).header('content-length', length);
-      if (range) reply.header('content-range', `bytes ${range.start}-${range.end}/${exp.bytes}`);
-      if (request.method === 'HEAD') return reply.send();
-      deps.onDownload?.(exp, length, request.ip, request.headers.range, 'proxy');
-      return reply.send(await store.get(exp.blobKey, range));
+      const blobKey = exp.blobKey;
+      const served = { bytes: exp.bytes, sha256: exp.sha256, contentType, fileName: fileName(exp), noun: 'bundle', open: (r?: ByteRange) => store.get(blobKey, r) };
+      return sendStored(request, reply, served, (length) => deps.onDownload?.(exp, length, request.ip, request.headers.range, 'proxy'));
     },
   });
 }

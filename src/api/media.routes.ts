@@ -7,9 +7,9 @@ import type { MediaStores } from '../storage/blob/media-stores.js';
 import type { ByteRange } from '../storage/blob/blob-store.js';
 import type { StoredMedia } from '../recordings/recording.js';
 import type { SealedObject } from '../compliance/encryption/encrypting-blob-store.js';
-import { decideRange } from './byte-range.js';
 import { problemResponses } from './common.schemas.js';
 import { sendProblem } from './problem.js';
+import { sendStored } from './send-stored.js';
 
 export interface MediaRouteDeps {
   signer: MediaUrlSigner;
@@ -82,29 +82,10 @@ export async function mediaRoutes(app: FastifyInstance, deps: MediaRouteDeps): P
       // Sealed with the account's own key: served as stored (ciphertext); size, ETag and ranges are the stored bytes'.
       const sealed = await deps.sealedMedia?.(redacted ? 'standard' : recording.storageClass, media.key);
       const served = sealed
-        ? { bytes: sealed.bytes, sha256: sealed.sha256, type: 'application/octet-stream', fileName: `${fileName}.enc`, open: sealed.open }
-        : { bytes: media.bytes, sha256: media.sha256, type: CONTENT_TYPES[format], fileName, open: (r?: ByteRange) => store.get(media.key, r) };
+        ? { bytes: sealed.bytes, sha256: sealed.sha256, contentType: 'application/octet-stream', fileName: `${fileName}.enc`, open: sealed.open }
+        : { bytes: media.bytes, sha256: media.sha256, contentType: CONTENT_TYPES[format], fileName, open: (r?: ByteRange) => store.get(media.key, r) };
       if (sealed) reply.header('telefonie-encryption', `${sealed.algorithm}; key-wrap=RSA-OAEP-SHA256`);
-      const etag = `"${served.sha256}"`;
-      reply
-        .header('accept-ranges', 'bytes')
-        .header('etag', etag)
-        .header('content-type', served.type)
-        .header('content-disposition', `attachment; filename="${served.fileName}"`)
-        .header('cache-control', 'private, max-age=0');
-      if (request.headers['if-none-match'] === etag) return reply.code(304).send();
-      const ifRange = request.headers['if-range'];
-      const decision = ifRange && ifRange !== etag ? { kind: 'full' as const } : decideRange(request.headers.range, served.bytes);
-      if (decision.kind === 'unsatisfiable') {
-        return sendProblem(reply.header('content-range', `bytes */${served.bytes}`), 416, 'range_not_satisfiable', `the range is outside the ${served.bytes}-byte file`);
-      }
-      const range = decision.kind === 'partial' ? decision.range : undefined;
-      const length = range ? range.end - range.start + 1 : served.bytes;
-      reply.code(range ? 206 : 200).header('content-length', length);
-      if (range) reply.header('content-range', `bytes ${range.start}-${range.end}/${served.bytes}`);
-      if (request.method === 'HEAD') return reply.send();
-      deps.onDownload?.(recording, format, length, request.ip, request.headers.range, 'proxy');
-      return reply.send(await served.open(range));
+      return sendStored(request, reply, { ...served, noun: 'file' }, (length) => deps.onDownload?.(recording, format, length, request.ip, request.headers.range, 'proxy'));
     },
   });
 }

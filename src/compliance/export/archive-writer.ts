@@ -53,12 +53,14 @@ export function assertArchivePath(path: string): void {
 
 /**
  * Passes content through while hashing it (SHA-256 and CRC-32) and counting; checks the
- * length against what the header announced. Yields the chunks; returns the digests.
+ * length against what the header announced. Yields the chunks (telling `counted` each
+ * one's size, for the writer's offset); returns the digests.
  */
 export async function* hashedContent(
   entry: ArchiveEntry,
   content: AsyncIterable<Buffer> | Iterable<Buffer>,
   crc: (chunk: Buffer, previous: number) => number,
+  counted: (bytes: number) => void,
 ): AsyncGenerator<Buffer, { sha256: string; crc32: number }> {
   const sha = createHash('sha256');
   let crc32 = 0;
@@ -69,6 +71,7 @@ export async function* hashedContent(
     if (seen > entry.size) throw new ArchiveContentError(`${entry.path}: content is longer than the announced ${entry.size} bytes`);
     sha.update(chunk);
     crc32 = crc(chunk, crc32);
+    counted(chunk.length);
     yield chunk;
   }
   if (seen !== entry.size) throw new ArchiveContentError(`${entry.path}: content ended after ${seen} of ${entry.size} bytes`);

@@ -104,19 +104,13 @@ export class TarWriter implements ArchiveWriter {
     const header = tarFileHeader(entry);
     this.written += header.length;
     yield header;
-    const body = hashedContent(entry, content, crc32);
-    let step = await body.next();
-    while (!step.done) {
-      this.written += step.value.length;
-      yield step.value;
-      step = await body.next();
-    }
+    const digests = yield* hashedContent(entry, content, crc32, (n) => (this.written += n));
     const padding = tarPadding(entry.size);
     if (padding.length) {
       this.written += padding.length;
       yield padding;
     }
-    return { path: entry.path, size: entry.size, sha256: step.value.sha256, crc32: step.value.crc32, offset, mtimeMs: entry.mtime.getTime() };
+    return { path: entry.path, size: entry.size, sha256: digests.sha256, crc32: digests.crc32, offset, mtimeMs: entry.mtime.getTime() };
   }
 
   async *end(): AsyncGenerator<Buffer, void> {

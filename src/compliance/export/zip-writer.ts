@@ -75,14 +75,7 @@ export class ZipWriter implements ArchiveWriter {
     this.written += head.length;
     yield head;
 
-    const body = hashedContent(entry, content, crc32);
-    let step = await body.next();
-    while (!step.done) {
-      this.written += step.value.length;
-      yield step.value;
-      step = await body.next();
-    }
-    const { sha256, crc32: crc } = step.value;
+    const { sha256, crc32: crc } = yield* hashedContent(entry, content, crc32, (n) => (this.written += n));
     const descriptor = Buffer.alloc(zip64 ? 24 : 16);
     descriptor.writeUInt32LE(DATA_DESCRIPTOR, 0);
     descriptor.writeUInt32LE(crc, 4);

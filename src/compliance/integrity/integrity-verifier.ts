@@ -6,6 +6,7 @@ import { MEDIA_FORMATS, type IntegrityStatus, type MediaFormat, type Recording, 
 import type { RecordingEventSink } from '../../recordings/recording-events.js';
 import { BlobNotFoundError } from '../../storage/blob/blob-store.js';
 import type { MediaStores } from '../../storage/blob/media-stores.js';
+import type { StoredCheck } from '../encryption/encrypting-blob-store.js';
 import { classifyReadError } from './read-errors.js';
 import type { IntegrityRepository } from './integrity.repo.js';
 
@@ -71,7 +72,7 @@ export interface IntegrityVerifierDeps {
    * recorded for them, without any key; used for media the service cannot decrypt
    * (sealed with the customer's own key). `encrypted: false` for plaintext objects.
    */
-  verifyStored?: (storageClass: StorageClass, key: string) => Promise<StoredBytesCheck>;
+  verifyStored?: (storageClass: StorageClass, key: string) => Promise<StoredCheck>;
   /** Called once per recording that newly turned corrupt or missing (the audit trail). */
   onNewFailure?: (recording: Recording, status: 'corrupt' | 'missing', detail: string) => void;
   /** Called once per file checked (the Prometheus counter). */
@@ -80,16 +81,6 @@ export interface IntegrityVerifierDeps {
   batchSize?: number;
   /** Files read at once. */
   concurrency?: number;
-}
-
-/** Outcome of checking an object's stored (encrypted) bytes. */
-export interface StoredBytesCheck {
-  encrypted: boolean;
-  ok: boolean;
-  expectedSha256?: string;
-  actualSha256?: string;
-  expectedBytes?: number;
-  actualBytes?: number;
 }
 
 /** Runs `fn` over items with at most `limit` in flight. */
