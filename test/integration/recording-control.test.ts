@@ -112,11 +112,16 @@ describe.each(backendNames())('calls, on-demand recording, control and rules on 
     const [ch1, ch2] = channelsOf(readPcmWav((await download(done.media_urls.wav)).body).samples, 2);
     for (const [recorded, sent] of [[ch1, sent1], [ch2, sent2]] as const) {
       const runs = explain(recorded, sent).filter((r) => r.length > 8);
+      // Each stream is anchored by its own first packet's arrival, so one channel may end a
+      // few ms before the other; the WAV pads the shorter one with silence at the end.
+      const last = runs.at(-1);
+      if (last?.kind === 'silence' && last.at + last.length === recorded.length && last.length < PACKET) runs.pop();
       const audio = runs.filter((r) => r.kind === 'audio') as Array<{ at: number; sentAt: number; length: number }>;
       const silence = runs.filter((r) => r.kind === 'silence');
       // Audio before and after the pause, one silent span between, all on one timeline.
-      expect(audio).toHaveLength(2);
-      expect(silence).toHaveLength(1);
+      const shape = JSON.stringify(runs.map((r) => ({ kind: r.kind, at: r.at, length: r.length })));
+      expect(audio, shape).toHaveLength(2);
+      expect(silence, shape).toHaveLength(1);
       expect(audio[1].at - audio[0].at).toBe(audio[1].sentAt - audio[0].sentAt);
       expect(silence[0].at).toBe(audio[0].at + audio[0].length);
       // The silent span is the pause: about 800 ms.
