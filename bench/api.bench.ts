@@ -60,7 +60,7 @@ const barePort = await freePort();
 const apiPort = await freePort();
 const bare = await startProcess('bench/lib/bare-server.ts', { PORT: String(barePort) }, `http://127.0.0.1:${barePort}/healthz`);
 const api = await startProcess(
-  'src/main.ts',
+  'bin/server.cjs',
   {
     PORT: String(apiPort), HOST: '127.0.0.1', PUBLIC_URL: `http://127.0.0.1:${apiPort}`, DATA_DIR: dataDir, DATABASE_URL: databaseUrl, ROLES: 'api', LOG_LEVEL: 'warn',
     MEDIA_URL_SECRET: BENCH_SECRET, ...(s3 ? { STORAGE_URL: s3.storageUrl, MEDIA_DELIVERY: 'proxy' } : {}),

@@ -247,13 +247,14 @@ async function serviceRun(n: number, profileDir: string | undefined): Promise<Se
   const spawnedAt = Date.now();
   const service = track(spawnTs(
     'src/main.ts',
-    { ...env, STALL_PROBE_FILE: stallFile, STALL_PROBE_MIN_MS: '100' },
+    // src/main.ts directly (to preload the stall probe), so the threadpool size bin/server.cjs sets is set here.
+    { ...env, UV_THREADPOOL_SIZE: process.env.UV_THREADPOOL_SIZE ?? '16', STALL_PROBE_FILE: stallFile, STALL_PROBE_MIN_MS: '100' },
     profileDir ? ['--cpu-prof', `--cpu-prof-dir=${path.join(profileDir, `service-${n}-calls`)}`] : [],
     ['./bench/lib/ingest-stall-probe.ts'],
   ));
   try {
     await waitReady(service, `${base}/healthz`);
-    const account = JSON.parse(execFileSync(process.execPath, ['bin/telefonie.js', 'accounts', 'create', 'bench'], { env: { ...process.env, ...env }, encoding: 'utf8' }).trim().split('\n').pop()!);
+    const account = JSON.parse(execFileSync(process.execPath, ['bin/telefonie.cjs', 'accounts', 'create', 'bench'], { env: { ...process.env, ...env }, encoding: 'utf8' }).trim().split('\n').pop()!);
     const key: string = account.api_key;
     await api(base, key, '/sip-trunks', { method: 'POST', body: JSON.stringify({ request_uri_user: 'bench', allowed_sources: ['127.0.0.0/8'] }) });
     await new Promise((r) => setTimeout(r, 1000));

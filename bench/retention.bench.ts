@@ -58,7 +58,7 @@ console.log(`seeded in ${((performance.now() - t0) / 1000).toFixed(0)} s; ${due.
 
 const cli = (args: string[]) =>
   new Promise<{ code: number; stdout: string }>((resolve) => {
-    const child = spawn(process.execPath, ['bin/telefonie.js', ...args], { env: { ...process.env, ...env } });
+    const child = spawn(process.execPath, ['bin/telefonie.cjs', ...args], { env: { ...process.env, ...env } });
     let stdout = '';
     child.stdout.on('data', (d) => (stdout += d));
     child.stderr.pipe(process.stderr);
@@ -66,7 +66,7 @@ const cli = (args: string[]) =>
   });
 
 const apiPort = await freePort();
-const api = await startProcess('src/main.ts', { ...env, PORT: String(apiPort), HOST: '127.0.0.1', ROLES: 'api' }, `http://127.0.0.1:${apiPort}/healthz`);
+const api = await startProcess('bin/server.cjs', { ...env, PORT: String(apiPort), HOST: '127.0.0.1', ROLES: 'api' }, `http://127.0.0.1:${apiPort}/healthz`);
 const results: LoadResult[] = [];
 let sweepSeconds = 0;
 let report: Record<string, number> = {};

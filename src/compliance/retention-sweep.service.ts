@@ -87,10 +87,14 @@ export class RetentionSweeper {
           try {
             const deleted = await this.deps.repo.deleteMany(accountId, deletions.map((d) => d.recording.id));
             report.deleted += deleted.length;
+            const planned = new Map(deletions.map((d) => [d.recording.id, d]));
             await inParallel(deleted, 32, async (r) => {
-              await this.deps.recordings.removeMedia(r);
-              await this.deps.events.publish('recording.deleted', r);
-              await this.deps.onAction?.(deletions.find((d) => d.recording.id === r.id)!.planned, r);
+              const due = planned.get(r.id)!;
+              // The deleted row does not say whether redacted copies existed; the candidate read does.
+              const gone = { ...r, redactedAudio: due.recording.redactedAudio };
+              await this.deps.recordings.removeMedia(gone);
+              await this.deps.events.publish('recording.deleted', gone);
+              await this.deps.onAction?.(due.planned, gone);
             });
           } catch (err) {
             report.errors += deletions.length;
@@ -123,13 +127,17 @@ export class RetentionSweeper {
     const minDays = minimumAgeDays(policies);
     if (minDays === null) return;
     const createdBefore = new Date(this.deps.clock.now().getTime() - minDays * 86_400_000);
-    let after: { createdAt: string; id: string } | null = null;
+    const fetch = (after: { createdAt: string; id: string } | null) => this.deps.retention.candidates(accountId, createdBefore, after, this.deps.batchSize);
+    let next = fetch(null);
     for (;;) {
-      const batch = await this.deps.retention.candidates(accountId, createdBefore, after, this.deps.batchSize);
+      const batch = await next;
       if (batch.length === 0) return;
-      yield [policies, batch];
+      // Read the next batch while this one is acted on: keyset order makes the two disjoint.
       const last = batch[batch.length - 1];
-      after = { createdAt: last.dateCreated.toISOString(), id: last.id };
+      next = fetch({ createdAt: last.dateCreated.toISOString(), id: last.id });
+      // A consumer that stops early never awaits it; its failure must not go unhandled.
+      next.catch(() => {});
+      yield [policies, batch];
     }
   }
 

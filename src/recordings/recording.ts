@@ -95,7 +95,7 @@ export interface Recording {
   integrity?: RecordingIntegrity;
   /** Status of its transcript (queued, in-progress, completed, failed); absent without one. */
   transcriptionStatus?: string;
-  /** A redacted copy of its audio exists (served as `redacted.wav` / `redacted.mp3`). */
+  /** A redacted copy of its audio exists (served as `redacted.wav` / `redacted.mp3`); undefined when not looked up. */
   redactedAudio?: boolean;
 }
 

@@ -120,7 +120,8 @@ export class TranscriptsService {
       publish: async (type: RecordingEventType, recording: Recording, opts?: { dedupeKey?: string }) => {
         try {
           if (type === 'recording.completed') await this.onRecordingCompleted(recording);
-          if (type === 'recording.deleted' || type === 'recording.media_deleted') await this.deleteRedactedBlobs(recording.accountId, recording.id);
+          // redactedAudio === false: known to have none (undefined: not looked up, so delete to be sure).
+          if ((type === 'recording.deleted' || type === 'recording.media_deleted') && recording.redactedAudio !== false) await this.deleteRedactedBlobs(recording.accountId, recording.id);
         } catch (err) {
           this.deps.log.error({ err, recordingId: recording.id, event: type }, 'transcription follow-up of a recording event failed');
         }

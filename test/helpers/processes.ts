@@ -3,10 +3,10 @@ import path from 'node:path';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 
-/** Runs the `telefonie` command as a user would (`npx telefonie ...` runs bin/telefonie.js) and collects its output. */
+/** Runs the `telefonie` command as a user would (`npx telefonie ...` runs bin/telefonie.cjs) and collects its output. */
 export function runCli(args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [path.join(ROOT, 'bin/telefonie.js'), ...args], { cwd: ROOT, env: { ...process.env, ...env } });
+    const child = spawn(process.execPath, [path.join(ROOT, 'bin/telefonie.cjs'), ...args], { cwd: ROOT, env: { ...process.env, ...env } });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
@@ -15,7 +15,7 @@ export function runCli(args: string[], env: Record<string, string>): Promise<{ c
   });
 }
 
-/** A server process started like `npm start` does (tsx src/main.ts), with its output collected. */
+/** A server process started like `npm start` does (bin/server.cjs), with its output collected. */
 export interface ServerProcess {
   child: ChildProcess;
   output(): string;
@@ -23,9 +23,9 @@ export interface ServerProcess {
   exited: Promise<number | null>;
 }
 
-/** Starts `src/main.ts` in its own process. */
+/** Starts the service in its own process, as `npm start` does. */
 export function startServerProcess(env: Record<string, string>): ServerProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/main.ts')], { cwd: ROOT, env: { ...process.env, ...env } });
+  const child = spawn(process.execPath, [path.join(ROOT, 'bin/server.cjs')], { cwd: ROOT, env: { ...process.env, ...env } });
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (out += d));

@@ -175,7 +175,7 @@ describe.each(backendNames())('a retention sweep killed mid-batch on %s', (backe
     };
     // Run the sweep in its own process (the CLI) and kill -9 it part-way.
     const { spawn } = await import('node:child_process');
-    const sweep = spawn(process.execPath, ['bin/telefonie.js', 'retention', 'sweep'], { env: { ...process.env, ...server.backend.env, RETENTION_BATCH_SIZE: '20' }, stdio: 'ignore' });
+    const sweep = spawn(process.execPath, ['bin/telefonie.cjs', 'retention', 'sweep'], { env: { ...process.env, ...server.backend.env, RETENTION_BATCH_SIZE: '20' }, stdio: 'ignore' });
     const deadline = Date.now() + 30_000;
     let partial = 0;
     while (Date.now() < deadline) {

@@ -22,7 +22,8 @@ export function recordingFromRow(row: Row): Recording {
   const transcript = row as { transcription_status?: string | null; transcription_redacted_audio?: number | null };
   return {
     ...(transcript.transcription_status ? { transcriptionStatus: transcript.transcription_status } : {}),
-    ...(transcript.transcription_redacted_audio ? { redactedAudio: true } : {}),
+    // Known (true or false) only when the query selected it; undefined means "not looked up".
+    ...('transcription_redacted_audio' in transcript ? { redactedAudio: Boolean(transcript.transcription_redacted_audio) } : {}),
     id: row.id,
     accountId: row.account_id,
     callId: row.call_id,

@@ -4,6 +4,7 @@ import type { Recording } from '../../recordings/recording.js';
 import type { RetentionPolicy } from '../../compliance/retention-policy.js';
 import type { LegalHold, RetentionRepository } from '../../compliance/retention.repo.js';
 import { recordingFromRow } from './recordings.repo.js';
+import { transcriptionStatusColumn } from './transcript-search.js';
 
 function policyFromRow(row: Selectable<RetentionPoliciesTable>): RetentionPolicy {
   return {
@@ -86,6 +87,8 @@ export class KyselyRetentionRepository implements RetentionRepository {
     let q = this.db
       .selectFrom('recordings')
       .selectAll()
+      // Whether redacted copies exist, so deleting a recording removes only files that exist.
+      .select(transcriptionStatusColumn())
       .where('account_id', '=', accountId)
       .where('held', '=', 0)
       .where('status', '!=', 'in-progress')
