@@ -40,12 +40,12 @@ export function openDatabase(url: string, opts: { poolSize?: number; onPoolError
     // Keep-alive so a dead server is noticed instead of hanging a request.
     keepAlive: true,
   });
-  // An idle client losing its connection emits here; without a listener node would crash.
-  pool.on('error', (err) => opts.onPoolError?.(err));
-  // The pool drops that listener while a client is checked out (Kysely holds clients across a
-  // transaction), and a connection cut then would emit 'error' with no listener and crash the
-  // process. The in-flight query already fails with the error, so logging is all that is left.
+  // A client losing its connection emits 'error'; with no listener node would crash. The pool
+  // listens only while a client is idle (and re-emits here), not while Kysely holds it for a
+  // query or transaction, so each client gets its own listener for its whole life: the one
+  // place the error is logged (the in-flight query, if any, fails with it too).
   pool.on('connect', (client) => client.on('error', (err) => opts.onPoolError?.(err)));
+  pool.on('error', () => {}); // the idle case, already logged by the client's own listener
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   const read = async <R>(compiled: CompiledQuery): Promise<R[]> => (await pool.query(compiled.sql, compiled.parameters as unknown[])).rows as R[];
   return { db, dialect: 'postgres', pool, read, close: () => db.destroy() };

@@ -81,6 +81,7 @@ export class KyselyRecordingRepository implements RecordingRepository {
   private readonly read: DatabaseHandle['read'];
 
   private readonly byIdQuery: (id: string, accountId: string) => CompiledQuery;
+  private readonly byIdUnscopedQuery: (id: string) => CompiledQuery;
 
   constructor(handle: Pick<DatabaseHandle, 'db' | 'read'>) {
     this.db = handle.db;
@@ -88,6 +89,8 @@ export class KyselyRecordingRepository implements RecordingRepository {
     this.byIdQuery = reusableQuery(2, (id: string, accountId: string) =>
       this.db.selectFrom('recordings').selectAll().select(transcriptionStatusColumn()).where('id', '=', id).where('account_id', '=', accountId),
     );
+    // Every signed media download looks its recording up by id alone.
+    this.byIdUnscopedQuery = reusableQuery(1, (id: string) => this.db.selectFrom('recordings').selectAll().select(transcriptionStatusColumn()).where('id', '=', id));
   }
 
   async insert(r: Recording): Promise<void> {
@@ -122,7 +125,7 @@ export class KyselyRecordingRepository implements RecordingRepository {
   }
 
   async findByIdUnscoped(id: string): Promise<Recording | null> {
-    const [row] = await this.read<Row>(this.db.selectFrom('recordings').selectAll().select(transcriptionStatusColumn()).where('id', '=', id).compile());
+    const [row] = await this.read<Row>(this.byIdUnscopedQuery(id));
     return row ? recordingFromRow(row) : null;
   }
 
