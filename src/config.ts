@@ -32,6 +32,8 @@ export interface Config {
   databasePoolSize: number;
   /** Seconds an API key lookup may be served from the in-process cache. */
   apiKeyCacheSeconds: number;
+  /** Recordings kept in memory for by-id reads and media downloads (0: none). */
+  recordingCacheSize: number;
   /** First webhook retry delay, in seconds; doubles per failed attempt up to an hour. */
   webhookRetryBaseSeconds: number;
   /** Speech-to-text: engine and redaction defaults (see transcriptionConfig). */
@@ -266,6 +268,7 @@ export function loadConfig(env: Env = process.env): Config {
     logLevel: oneOf(env, 'LOG_LEVEL', ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const, 'info'),
     databasePoolSize: intVar(env, 'DATABASE_POOL_SIZE', 10, 1, 500),
     apiKeyCacheSeconds: intVar(env, 'API_KEY_CACHE_SECONDS', 5, 0, 3600),
+    recordingCacheSize: intVar(env, 'RECORDING_CACHE_SIZE', 20_000, 0, 10_000_000),
     webhookRetryBaseSeconds: intVar(env, 'WEBHOOK_RETRY_BASE_SECONDS', 30, 1, 3600),
     ...sipConfig(env, dataDir),
     transcription: transcriptionConfig(env),

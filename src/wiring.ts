@@ -48,6 +48,9 @@ import { RecordingRulesService } from './calls/recording-rules.service.js';
 import { KyselyRecordingRuleRepository } from './storage/db/recording-rules.repo.js';
 import { LocalControlBus, type ControlBus } from './calls/control-bus.js';
 import { PgControlBus } from './storage/db/pg-control-bus.js';
+import { PgListener } from './storage/db/pg-listener.js';
+import { keepRecordingCacheCoherent } from './storage/db/recording-cache-feed.js';
+import { CachedRecordingReader, RecordingCache } from './recordings/recording-cache.js';
 import { RecordingControlService } from './calls/recording-control.service.js';
 import { resolveMediaUrlSecret } from './media-url-secret.js';
 import { buildApiServer } from './api/server.js';
@@ -145,6 +148,7 @@ async function openMigratedDatabase(config: Config, log: Logger, migrate: boolea
   const database = openDatabase(config.databaseUrl, {
     poolSize: config.databasePoolSize,
     onPoolError: (err) => log.warn({ err: err.message }, 'database connection lost'),
+    backgroundCheckpoints: { onError: (message) => log.warn({ err: message }, 'background WAL checkpoint failed') },
   });
   try {
     if (migrate ?? database.dialect === 'sqlite') await migrateToLatest(database.db);
@@ -176,6 +180,9 @@ export async function createApp(config: Config, opts: WiringOptions = {}): Promi
   const stores = new MediaStores(blobs, encryption ? encryption.wrap('archive', archiveStore) : archiveStore);
   const jobs: JobQueue = database.dialect === 'postgres' ? new PgBossJobQueue(config.databaseUrl, log) : new EmbeddedJobQueue(database.db, clock, log);
   const repo = new KyselyRecordingRepository(database);
+  const pgListener = database.pool ? new PgListener(config.databaseUrl, log) : undefined;
+  const recordingCache = new RecordingCache(config.recordingCacheSize, database.changedElsewhere);
+  const recordingReader = new CachedRecordingReader(recordingCache, repo);
   const accounts = new AccountsService(new KyselyAccountRepository(database.db), clock, config.apiKeyCacheSeconds);
   const signer = new MediaUrlSigner(secret, config.mediaUrlPreviousSecrets, config.mediaUrlTtl, config.publicUrl, clock);
   const pricing = new Pricing(config.pricePerMinute, config.priceCurrency);
@@ -201,7 +208,7 @@ export async function createApp(config: Config, opts: WiringOptions = {}): Promi
     redactDefault: config.transcription.redactDefault, redactAudioDefault: config.transcription.redactAudioDefault, redactedAudio: config.transcription.redactedAudio, language: config.transcription.language,
   });
   const recordingEvents = transcripts.eventSink(events);
-  const recordings = new RecordingsService({ repo, blobs, stores, jobs, events: recordingEvents, clock, log });
+  const recordings = new RecordingsService({ repo, reader: recordingReader, blobs, stores, jobs, events: recordingEvents, clock, log });
   const renditions = new RenditionsService({ repo, blobs, events: recordingEvents, clock, log, sealing: encryption });
   const trunkRepo = new KyselyTrunkRepository(database.db);
   const trunkGate = new TrunkGate(trunkRepo, config.sipRealm, nonceSecretFrom(secret));
@@ -217,13 +224,13 @@ export async function createApp(config: Config, opts: WiringOptions = {}): Promi
   const retentionRepo = new KyselyRetentionRepository(database.db);
   const retentionPolicies = new RetentionPoliciesService(retentionRepo, clock);
   const legalHolds = new LegalHoldsService(retentionRepo, clock);
-  const auditRepo = new KyselyAuditRepository(database.db, database.dialect);
+  const auditRepo = new KyselyAuditRepository(database.db, database.dialect, database.sqliteTransaction);
   const audit = new AuditLog(auditRepo, log);
   const sweeper = new RetentionSweeper({
     retention: retentionRepo, repo, recordings, stores, events: recordingEvents, clock, log, batchSize: config.retentionBatchSize,
     onAction: async (action, r) => audit.record({ accountId: r.accountId, actor: 'system', action: `retention.${action.action}`, resourceType: 'recordings', resourceId: r.id, ip: null, details: { policy_id: action.policyId } }),
   });
-  const bus: ControlBus = database.pool ? new PgControlBus(config.databaseUrl, database.pool, log) : new LocalControlBus();
+  const bus: ControlBus = database.pool ? new PgControlBus(pgListener!, database.pool, log) : new LocalControlBus();
   const control = new RecordingControlService({ bus, calls: callRepo, repo, liveCalls, liveRecordings, usage });
   const streamTokens = new StreamTokens(secret, config.mediaUrlPreviousSecrets);
   const integrity = new IntegrityVerifier({
@@ -266,6 +273,8 @@ export async function createApp(config: Config, opts: WiringOptions = {}): Promi
         ctx.streams = new StreamIngest({ liveCalls, log, reorderMs: config.streamReorderMs, idleTimeoutMs: config.rtpTimeoutSeconds * 1000 });
         ctx.streams.start();
       }
+      // Only the API reads through the recording cache; a process serving it keeps the cache coherent.
+      if (config.roles.includes('api') && config.recordingCacheSize > 0) await keepRecordingCacheCoherent(recordingCache, database, pgListener, log);
       // Every process listens on PORT: the API when it has the api role, health and /metrics always.
       ctx.api = await buildApiServer({
         log,
@@ -294,7 +303,7 @@ export async function createApp(config: Config, opts: WiringOptions = {}): Promi
               media: {
                 onDownload: (r, format, bytes, ip, range, delivery) =>
                   audit.record({ accountId: r.accountId, actor: 'signed-url', action: 'media.download', resourceType: 'recordings', resourceId: r.id, ip, details: { format, bytes, delivery, ...(range ? { range } : {}) } }),
-                signer, repo, stores, redirect: config.mediaDelivery === 'redirect', presignTtlSeconds: 60, sealedMedia: encryption?.sealedMedia,
+                signer, repo: recordingReader, stores, redirect: config.mediaDelivery === 'redirect', presignTtlSeconds: 60, sealedMedia: encryption?.sealedMedia,
                 redactedMedia: (id, format) => transcripts.redactedMedia(id, format) },
             }
           : undefined,
@@ -338,6 +347,7 @@ export async function createApp(config: Config, opts: WiringOptions = {}): Promi
       await ctx.ingest?.stop();
       await liveCalls.endAll('shutdown');
       await bus.close();
+      await pgListener?.close();
       await audit.flush();
       await flushScheduler.stop();
       await jobs.stop();

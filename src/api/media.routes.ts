@@ -13,7 +13,8 @@ import { sendStored } from './send-stored.js';
 
 export interface MediaRouteDeps {
   signer: MediaUrlSigner;
-  repo: RecordingRepository;
+  /** By-id lookups (the cached reader in the service). */
+  repo: Pick<RecordingRepository, 'findByIdUnscoped'>;
   stores: MediaStores;
   /** Redirect to the bucket's own presigned URL (when it has them) instead of streaming through us. */
   redirect: boolean;

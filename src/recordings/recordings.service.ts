@@ -13,6 +13,8 @@ import type { RecordingEventSink } from './recording-events.js';
 
 export interface RecordingsDeps {
   repo: RecordingRepository;
+  /** What `get` reads through (the recording cache); the repository when absent. */
+  reader?: Pick<RecordingRepository, 'findById'>;
   blobs: BlobStore;
   stores: MediaStores;
   jobs: JobQueue;
@@ -27,7 +29,7 @@ export class RecordingsService {
 
   /** One recording of the account; 404 for unknown ids and for other accounts' ids alike. */
   async get(accountId: string, id: string): Promise<Recording> {
-    const recording = await this.deps.repo.findById(accountId, id);
+    const recording = await (this.deps.reader ?? this.deps.repo).findById(accountId, id);
     if (!recording) throw notFound('recording_not_found', `recording ${id} not found`);
     return recording;
   }

@@ -68,6 +68,15 @@ describe.skipIf(!enabled)('two API processes and one worker on one PostgreSQL da
     expect(wav.samples.length).toBe(left.length * 2);
     expect((await fetch(rec.media_urls.mp3)).status).toBe(200);
 
+    // The second process now holds the recording in its cache; a legal hold placed through
+    // the first reaches it by NOTIFY (sent when the hold commits, before the first answers).
+    expect((await call(1, `/recordings/${id}`)).status).toBe(200);
+    const hold = await call(0, '/legal-holds', { method: 'POST', body: JSON.stringify({ reason: 'cache coherence', recording_ids: [id] }), headers: { 'content-type': 'application/json' } });
+    expect(hold.status).toBe(201);
+    expect((await (await call(1, `/recordings/${id}`)).json()).legal_hold).toBe(true);
+    expect((await call(0, `/legal-holds/${(await hold.json()).id}/release`, { method: 'POST' })).status).toBe(200);
+    expect((await (await call(1, `/recordings/${id}`)).json()).legal_hold).toBe(false);
+
     expect((await call(0, `/recordings/${id}`, { method: 'DELETE' })).status).toBe(204);
     for (const i of [0, 1]) expect((await call(i, `/recordings/${id}`)).status).toBe(404);
     expect(await (await call(1, '/recordings?call_id=CA-multi')).json()).toMatchObject({ total: 0 });

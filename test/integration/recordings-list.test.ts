@@ -4,6 +4,23 @@ import { startTestServer, type TestServer } from '../helpers/test-server.js';
 import { ManualClock } from '../../src/clock.js';
 import { pcmWav, sine } from '../helpers/audio.js';
 import { uploadAudio, waitForRecording } from '../helpers/recordings.js';
+import Database from 'better-sqlite3';
+import pg from 'pg';
+import { sqliteFileFromUrl } from '../../src/storage/db/database.js';
+
+/** Runs one statement on a connection of its own, as another process (a CLI command, another server) would. */
+async function runElsewhere(databaseUrl: string, statement: string, params: unknown[]): Promise<void> {
+  if (databaseUrl.startsWith('sqlite:')) {
+    const other = new Database(sqliteFileFromUrl(databaseUrl));
+    other.prepare(statement.replace(/\$\d/g, '?')).run(...params);
+    other.close();
+    return;
+  }
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  await client.query(statement, params);
+  await client.end();
+}
 
 describe.each(backendNames())('listing recordings on %s', (backend) => {
   let server: TestServer;
@@ -42,6 +59,25 @@ describe.each(backendNames())('listing recordings on %s', (backend) => {
     expect(seen).toEqual(expected);
     const past = await (await server.api('/recordings?page=4&page_size=10')).json();
     expect(past).toMatchObject({ recordings: [], total: 25 });
+  });
+
+  it('reads through the recording cache, yet shows changes made by other connections', async () => {
+    const rec = await waitForRecording(server, (await uploadAudio(server, pcmWav(sine(440, 0.5, 8000), 8000, 1), 'audio/wav', '?call_id=CA-elsewhere')).id);
+    // Read twice: the second answer comes from this process's cache.
+    expect((await (await server.api(`/recordings/${rec.id}`)).json()).tags).toBeUndefined();
+    expect((await (await server.api(`/recordings/${rec.id}`)).json()).tags).toBeUndefined();
+    await runElsewhere(server.backend.env.DATABASE_URL, 'UPDATE recordings SET tags = $1 WHERE id = $2', ['["changed-elsewhere"]', rec.id]);
+    // SQLite: seen on the next request (data_version). PostgreSQL: once the NOTIFY has arrived.
+    const deadline = Date.now() + (backend === 'sqlite+disk' ? 0 : 2000);
+    let tags = (await (await server.api(`/recordings/${rec.id}`)).json()).tags;
+    while (!tags && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 20));
+      tags = (await (await server.api(`/recordings/${rec.id}`)).json()).tags;
+    }
+    expect(tags).toEqual(['changed-elsewhere']);
+    // This process's own change is seen at once, on both.
+    expect((await server.api(`/recordings/${rec.id}`, { method: 'DELETE' })).status).toBe(204);
+    expect((await server.api(`/recordings/${rec.id}`)).status).toBe(404);
   });
 
   it('defaults to 20 per page', async () => {

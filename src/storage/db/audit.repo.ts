@@ -1,6 +1,6 @@
 import { sql, type Kysely, type Selectable } from 'kysely';
 import type { AuditEventsTable, Database } from './schema.js';
-import type { Dialect } from './database.js';
+import type { DatabaseHandle, Dialect } from './database.js';
 import { chainHash, type AuditEntry, type AuditEvent } from '../../compliance/audit/audit-event.js';
 import type { AuditFilter, AuditRepository } from '../../compliance/audit/audit.repo.js';
 
@@ -21,34 +21,59 @@ function fromRow(r: Selectable<AuditEventsTable>): AuditEvent {
   };
 }
 
-/** AuditRepository on Kysely; the chain head row serialises appends across processes. */
+/** Numbers and chains `entries` after the head `seq`/`prevHash`: the rows to insert, in order. */
+function chainRows(entries: Array<AuditEntry & { id: string; at: string }>, seq: number, prevHash: string): Selectable<AuditEventsTable>[] {
+  const rows: Selectable<AuditEventsTable>[] = [];
+  for (const e of entries) {
+    seq++;
+    const hash = chainHash(prevHash, { seq, id: e.id, at: e.at, accountId: e.accountId, actor: e.actor, action: e.action, resourceType: e.resourceType, resourceId: e.resourceId, ip: e.ip, details: e.details });
+    rows.push({
+      seq, id: e.id, at: e.at, account_id: e.accountId, actor: e.actor, action: e.action, resource_type: e.resourceType, resource_id: e.resourceId, ip: e.ip,
+      details: JSON.stringify(e.details), prev_hash: prevHash, hash,
+    });
+    prevHash = hash;
+  }
+  return rows;
+}
+
+const COLUMNS = ['seq', 'id', 'at', 'account_id', 'actor', 'action', 'resource_type', 'resource_id', 'ip', 'details', 'prev_hash', 'hash'] as const;
+
+/**
+ * AuditRepository on Kysely; the chain head row serialises appends across processes.
+ * Appends (one event per API read) bypass Kysely's query builder, whose cost for an N-row
+ * insert grows with every value: SQLite runs one prepared insert per row inside a
+ * synchronous transaction, PostgreSQL inserts the whole batch from column arrays.
+ */
 export class KyselyAuditRepository implements AuditRepository {
   constructor(
     private readonly db: Kysely<Database>,
     private readonly dialect: Dialect,
+    private readonly sqliteTransaction?: DatabaseHandle['sqliteTransaction'],
   ) {}
 
   async append(entries: Array<AuditEntry & { id: string; at: string }>): Promise<void> {
     if (entries.length === 0) return;
+    if (this.sqliteTransaction) return this.appendSqlite(this.sqliteTransaction, entries);
     await this.db.transaction().execute(async (trx) => {
-      // PostgreSQL: FOR UPDATE locks the head; SQLite: the transaction already holds the write lock.
-      const headQuery = trx.selectFrom('audit_chain_head').select(['last_seq', 'last_hash']).where('id', '=', 1);
-      const head = await (this.dialect === 'postgres' ? headQuery.forUpdate() : headQuery).executeTakeFirstOrThrow();
-      let seq = Number(head.last_seq);
-      let prevHash = head.last_hash;
-      const rows: Selectable<AuditEventsTable>[] = [];
-      for (const e of entries) {
-        seq++;
-        const event = { seq, id: e.id, at: e.at, accountId: e.accountId, actor: e.actor, action: e.action, resourceType: e.resourceType, resourceId: e.resourceId, ip: e.ip, details: e.details };
-        const hash = chainHash(prevHash, event);
-        rows.push({
-          seq, id: e.id, at: e.at, account_id: e.accountId, actor: e.actor, action: e.action, resource_type: e.resourceType, resource_id: e.resourceId, ip: e.ip,
-          details: JSON.stringify(e.details), prev_hash: prevHash, hash,
-        });
-        prevHash = hash;
-      }
-      for (let i = 0; i < rows.length; i += 200) await trx.insertInto('audit_events').values(rows.slice(i, i + 200)).execute();
-      await trx.updateTable('audit_chain_head').set({ last_seq: seq, last_hash: prevHash }).where('id', '=', 1).execute();
+      const head = await trx.selectFrom('audit_chain_head').select(['last_seq', 'last_hash']).where('id', '=', 1).forUpdate().executeTakeFirstOrThrow();
+      const rows = chainRows(entries, Number(head.last_seq), head.last_hash);
+      const arrays = COLUMNS.map((c) => rows.map((r) => r[c]));
+      await sql`INSERT INTO audit_events (${sql.join(COLUMNS.map((c) => sql.ref(c)))})
+        SELECT * FROM unnest(${arrays[0]}::bigint[], ${sql.join(arrays.slice(1).map((a) => sql`${a}::text[]`))})`.execute(trx);
+      const last = rows[rows.length - 1];
+      await trx.updateTable('audit_chain_head').set({ last_seq: last.seq, last_hash: last.hash }).where('id', '=', 1).execute();
+    });
+  }
+
+  private appendSqlite(inTransaction: NonNullable<DatabaseHandle['sqliteTransaction']>, entries: Array<AuditEntry & { id: string; at: string }>): Promise<void> {
+    // The IMMEDIATE transaction already holds the write lock: no other process can move the head.
+    return inTransaction((sqlite) => {
+      const head = sqlite.prepare('SELECT last_seq, last_hash FROM audit_chain_head WHERE id = 1').get() as { last_seq: number; last_hash: string };
+      const rows = chainRows(entries, Number(head.last_seq), head.last_hash);
+      const insert = sqlite.prepare(`INSERT INTO audit_events (${COLUMNS.join(', ')}) VALUES (${COLUMNS.map(() => '?').join(', ')})`);
+      for (const r of rows) insert.run(COLUMNS.map((c) => r[c]));
+      const last = rows[rows.length - 1];
+      sqlite.prepare('UPDATE audit_chain_head SET last_seq = ?, last_hash = ? WHERE id = 1').run(last.seq, last.hash);
     });
   }
 

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import pg from 'pg';
+import type pg from 'pg';
+import type { PgListener } from './pg-listener.js';
 import type { Logger } from '../../logger.js';
 import type { ControlBus, ControlCommand, ControlHandler, ControlReply } from '../../calls/control-bus.js';
 
@@ -8,18 +9,16 @@ const REPLIES = 'telefonie_control_reply';
 
 /**
  * ControlBus over PostgreSQL LISTEN/NOTIFY: every process listens for replies, ingest
- * processes also for requests. A dedicated connection listens (and reconnects when the
- * database comes back); notifications go out on the shared pool.
+ * processes also for requests, on the process's shared listener connection; notifications
+ * go out on the pool.
  */
 export class PgControlBus implements ControlBus {
-  private listener?: pg.Client;
   private handler?: ControlHandler;
   private readonly waiting = new Map<string, (reply: ControlReply) => void>();
-  private closed = false;
-  private connecting?: Promise<void>;
+  private listening?: Promise<void>;
 
   constructor(
-    private readonly connectionString: string,
+    private readonly listener: PgListener,
     private readonly pool: pg.Pool,
     private readonly log: Logger,
   ) {}
@@ -48,28 +47,18 @@ export class PgControlBus implements ControlBus {
   }
 
   async close(): Promise<void> {
-    this.closed = true;
-    await this.listener?.end().catch(() => undefined);
+    // The listener connection is the process's, closed by its owner.
   }
 
   private ensureListening(): Promise<void> {
-    if (this.listener) return Promise.resolve();
-    this.connecting ??= this.connect().finally(() => (this.connecting = undefined));
-    return this.connecting;
-  }
-
-  private async connect(): Promise<void> {
-    const client = new pg.Client({ connectionString: this.connectionString, keepAlive: true });
-    client.on('error', (err) => {
-      this.log.warn({ err: err.message }, 'control bus connection lost');
-      this.listener = undefined;
-      if (!this.closed) setTimeout(() => void this.ensureListening().catch(() => undefined), 1000).unref();
+    this.listening ??= (async () => {
+      await this.listener.listen(REPLIES, (payload) => void this.onNotification(REPLIES, payload));
+      await this.listener.listen(REQUESTS, (payload) => void this.onNotification(REQUESTS, payload));
+    })().catch((err) => {
+      this.listening = undefined;
+      throw err;
     });
-    client.on('notification', (msg) => void this.onNotification(msg.channel, msg.payload ?? ''));
-    await client.connect();
-    await client.query(`LISTEN ${REPLIES}`);
-    await client.query(`LISTEN ${REQUESTS}`);
-    this.listener = client;
+    return this.listening;
   }
 
   private async onNotification(channel: string, payload: string): Promise<void> {

@@ -1,4 +1,5 @@
 import type SqliteDatabase from 'better-sqlite3';
+import { RecordingWriteSignal, changesRecordings } from './recording-writes.js';
 import { CompiledQuery, SqliteDialect, type DatabaseConnection, type Driver, type QueryResult } from 'kysely';
 
 /**
@@ -10,9 +11,9 @@ import { CompiledQuery, SqliteDialect, type DatabaseConnection, type Driver, typ
 export class CachedSqliteDialect extends SqliteDialect {
   readonly driver: QueuedSqliteDriver;
 
-  constructor(sqlite: SqliteDatabase.Database) {
+  constructor(sqlite: SqliteDatabase.Database, recordingWrites: RecordingWriteSignal) {
     super({ database: sqlite });
-    this.driver = new QueuedSqliteDriver(sqlite);
+    this.driver = new QueuedSqliteDriver(sqlite, recordingWrites);
   }
 
   override createDriver(): Driver {
@@ -26,8 +27,11 @@ export class QueuedSqliteDriver implements Driver {
   private busy = false;
   private readonly waiters: Array<() => void> = [];
 
-  constructor(private readonly sqlite: SqliteDatabase.Database) {
-    this.connection = new CachedSqliteConnection(sqlite);
+  constructor(
+    private readonly sqlite: SqliteDatabase.Database,
+    recordingWrites: RecordingWriteSignal,
+  ) {
+    this.connection = new CachedSqliteConnection(sqlite, recordingWrites);
   }
 
   async init(): Promise<void> {}
@@ -46,6 +50,21 @@ export class QueuedSqliteDriver implements Driver {
         await this.releaseConnection();
       }
     })();
+  }
+
+  /**
+   * Runs `work` synchronously inside one IMMEDIATE transaction on the raw connection, once
+   * no Kysely query or transaction holds it. For batch appends: a prepared statement run
+   * N times costs a few µs per row, where building one N-row insert with Kysely costs
+   * several µs per value, and nothing else can interleave with a synchronous transaction.
+   */
+  async inTransaction<T>(work: (sqlite: SqliteDatabase.Database) => T): Promise<T> {
+    await this.acquireConnection();
+    try {
+      return this.sqlite.transaction(() => work(this.sqlite)).immediate();
+    } finally {
+      await this.releaseConnection();
+    }
   }
 
   async acquireConnection(): Promise<DatabaseConnection> {
@@ -79,29 +98,40 @@ export class QueuedSqliteDriver implements Driver {
   }
 }
 
+/** A prepared statement, and whether it writes what the recording cache holds. */
+interface Prepared {
+  statement: SqliteDatabase.Statement;
+  changesRecordings: boolean;
+}
+
 class CachedSqliteConnection implements DatabaseConnection {
-  private readonly statements = new Map<string, SqliteDatabase.Statement>();
+  private readonly statements = new Map<string, Prepared>();
 
-  constructor(private readonly sqlite: SqliteDatabase.Database) {}
+  constructor(
+    private readonly sqlite: SqliteDatabase.Database,
+    private readonly recordingWrites: RecordingWriteSignal,
+  ) {}
 
-  private prepare(sql: string): SqliteDatabase.Statement {
-    let statement = this.statements.get(sql);
-    if (!statement) {
-      statement = this.sqlite.prepare(sql);
+  private prepare(sql: string): Prepared {
+    let prepared = this.statements.get(sql);
+    if (!prepared) {
+      prepared = { statement: this.sqlite.prepare(sql), changesRecordings: changesRecordings(sql) };
       // Bounded; SQLite re-prepares a cached statement by itself after a schema change.
       if (this.statements.size >= 500) this.statements.delete(this.statements.keys().next().value!);
-      this.statements.set(sql, statement);
+      this.statements.set(sql, prepared);
     }
-    return statement;
+    return prepared;
   }
 
   /** Rows of a compiled SELECT, synchronously. */
   readRows<R>(compiled: CompiledQuery): R[] {
-    return this.prepare(compiled.sql).all(compiled.parameters as unknown[]) as R[];
+    return this.prepare(compiled.sql).statement.all(compiled.parameters as unknown[]) as R[];
   }
 
   async executeQuery<R>(compiled: CompiledQuery): Promise<QueryResult<R>> {
-    const statement = this.prepare(compiled.sql);
+    const { statement, changesRecordings } = this.prepare(compiled.sql);
+    // Synchronous, and reads wait for a transaction to end: signalling the statement is enough.
+    if (changesRecordings) this.recordingWrites.emit();
     const parameters = compiled.parameters as unknown[];
     if (statement.reader) return { rows: statement.all(parameters) as R[] };
     const { changes, lastInsertRowid } = statement.run(parameters);

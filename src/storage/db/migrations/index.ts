@@ -9,6 +9,7 @@ import * as m007 from './007-encryption.js';
 import * as m008 from './008-integrity.js';
 import * as m009 from './009-exports.js';
 import * as m010 from './010-audit.js';
+import * as m011 from './011-recording-change-notify.js';
 
 /**
  * Every migration, in order. Names sort lexically and are never renamed: the
@@ -25,4 +26,5 @@ export const migrations: Record<string, Migration> = {
   '008-integrity': m008,
   '009-exports': m009,
   '010-audit': m010,
+  '011-recording-change-notify': m011,
 };

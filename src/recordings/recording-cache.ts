@@ -1,0 +1,106 @@
+import type { Recording } from './recording.js';
+import type { RecordingRepository } from './recording.repo.js';
+
+/**
+ * Recordings by id, kept in memory so the hottest read (`GET /recordings/{id}`, and the
+ * lookup behind every media download) skips the database. Coherence is the caller's
+ * contract, enforced where writes happen rather than by expiry:
+ *
+ * - every write this process makes to `recordings` or `transcripts` calls `invalidateAll()`
+ *   when the statement starts and again when it commits (see `watchRecordingWrites`);
+ * - writes by other processes arrive as `invalidate(ids)` (PostgreSQL NOTIFY from a
+ *   trigger) or are detected by `checkExternal` (SQLite's data_version);
+ * - while that feed of outside changes is down, `setEnabled(false)` turns the cache off;
+ *   it starts off, and is turned on only by a process serving the API.
+ *
+ * A read that overlapped any invalidation is not stored: `epoch()` is taken before the
+ * query and `put` refuses when it moved, so a slow read can never store a row older than
+ * a change it raced with. Stored recordings are frozen: callers share one object.
+ */
+export class RecordingCache {
+  private readonly entries = new Map<string, Recording>();
+  private generation = 0;
+  // Off until something keeps it coherent (keepRecordingCacheCoherent); a CLI process never does.
+  private enabled = false;
+
+  constructor(
+    private readonly maxEntries = 20_000,
+    /** Returns true when another process may have changed the database since the last call (SQLite). */
+    private readonly checkExternal?: () => boolean,
+  ) {}
+
+  /** The cached recording, refreshed to most recently used; undefined on a miss. */
+  get(id: string): Recording | undefined {
+    if (!this.enabled) return undefined;
+    if (this.checkExternal?.()) this.invalidateAll();
+    const hit = this.entries.get(id);
+    if (hit) {
+      // Map iteration order is insertion order: re-inserting makes this the newest entry.
+      this.entries.delete(id);
+      this.entries.set(id, hit);
+    }
+    return hit;
+  }
+
+  /** Take before reading from the database; pass to `put`. */
+  epoch(): number {
+    return this.generation;
+  }
+
+  /** Stores what a read returned, unless an invalidation happened since `epochBefore`. */
+  put(recording: Recording, epochBefore: number): void {
+    if (!this.enabled || epochBefore !== this.generation) return;
+    Object.freeze(recording.details);
+    Object.freeze(recording.tags);
+    Object.freeze(recording.media);
+    this.entries.set(recording.id, Object.freeze(recording));
+    if (this.entries.size > this.maxEntries) this.entries.delete(this.entries.keys().next().value!);
+  }
+
+  invalidate(ids: Iterable<string>): void {
+    this.generation++;
+    for (const id of ids) this.entries.delete(id);
+  }
+
+  invalidateAll(): void {
+    this.generation++;
+    this.entries.clear();
+  }
+
+  /** Off while changes by other processes cannot be seen (the listener is reconnecting). */
+  setEnabled(enabled: boolean): void {
+    this.invalidateAll();
+    this.enabled = enabled;
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+}
+
+/**
+ * The API's by-id reads (`GET /recordings/{id}`, media downloads) through a RecordingCache.
+ * Jobs and the recorder read the repository directly: they act on what they read, and must
+ * not depend on how quickly another process's change reaches this one.
+ */
+export class CachedRecordingReader {
+  constructor(
+    private readonly cache: RecordingCache,
+    private readonly repo: Pick<RecordingRepository, 'findByIdUnscoped'>,
+  ) {}
+
+  /** The account's recording, or null (also for another account's id). */
+  async findById(accountId: string, id: string): Promise<Recording | null> {
+    const recording = await this.findByIdUnscoped(id);
+    return recording?.accountId === accountId ? recording : null;
+  }
+
+  async findByIdUnscoped(id: string): Promise<Recording | null> {
+    const hit = this.cache.get(id);
+    if (hit) return hit;
+    const epoch = this.cache.epoch();
+    const recording = await this.repo.findByIdUnscoped(id);
+    if (recording) this.cache.put(recording, epoch);
+    return recording;
+  }
+}
