@@ -75,6 +75,22 @@ function applyFilter<O>(
   return q;
 }
 
+/** Filters that are one bound value each: a list query's shape is which of them are present. */
+const VALUE_FILTERS = ['callId', 'status', 'source', 'createdAfter', 'createdBefore'] as const;
+type ValueFilter = (typeof VALUE_FILTERS)[number];
+
+/** A filter's bound value as the query binds it (timestamps are ISO strings). */
+function boundValue(filter: RecordingFilter, key: ValueFilter): unknown {
+  const value = filter[key];
+  return value instanceof Date ? value.toISOString() : value;
+}
+
+/** The compiled page and count queries of one filter shape, reused with new values. */
+interface ListQueries {
+  rows: (...args: unknown[]) => CompiledQuery;
+  count: (...args: unknown[]) => CompiledQuery;
+}
+
 /** RecordingRepository on Kysely: the same SQL on SQLite and PostgreSQL. */
 export class KyselyRecordingRepository implements RecordingRepository {
   private readonly db: Kysely<Database>;
@@ -82,6 +98,8 @@ export class KyselyRecordingRepository implements RecordingRepository {
 
   private readonly byIdQuery: (id: string, accountId: string) => CompiledQuery;
   private readonly byIdUnscopedQuery: (id: string) => CompiledQuery;
+  /** By filter shape (see VALUE_FILTERS); building a list query costs more than running it. */
+  private readonly listQueryShapes = new Map<string, ListQueries>();
 
   constructor(handle: Pick<DatabaseHandle, 'db' | 'read'>) {
     this.db = handle.db;
@@ -130,9 +148,52 @@ export class KyselyRecordingRepository implements RecordingRepository {
   }
 
   async list(accountId: string, filter: RecordingFilter, page: PageRequest): Promise<{ items: Recording[]; total: number; snippets?: Record<string, string> }> {
+    if (filter.q === undefined) {
+      const present = VALUE_FILTERS.filter((key) => filter[key] !== undefined);
+      const queries = this.listQueries(present, filter.integrity);
+      const values = present.map((key) => boundValue(filter, key));
+      const rows = await this.read<Row>(queries.rows(accountId, ...values, page.size, (page.page - 1) * page.size));
+      const [counted] = await this.read<{ n: number }>(queries.count(accountId, ...values));
+      return { items: rows.map(recordingFromRow), total: Number(counted.n) };
+    }
+    return this.search(accountId, filter, page);
+  }
+
+  private listQueries(present: ValueFilter[], integrity: RecordingFilter['integrity']): ListQueries {
+    const shape = `${present.join(',')}|${integrity ?? ''}`;
+    let queries = this.listQueryShapes.get(shape);
+    if (!queries) {
+      const postgres = this.db.getExecutor().adapter instanceof PostgresAdapter;
+      // The builders see each present filter's value as an opaque argument (dates included).
+      const filterOf = (values: unknown[]): RecordingFilter => {
+        const filter: Record<string, unknown> = { integrity };
+        present.forEach((key, i) => (filter[key] = key.startsWith('created') ? { toISOString: () => values[i] } : values[i]));
+        return filter as RecordingFilter;
+      };
+      const arity = 1 + present.length;
+      queries = {
+        rows: reusableQuery(arity + 2, (accountId: unknown, ...rest: unknown[]) =>
+          applyFilter(this.db.selectFrom('recordings').selectAll().select(transcriptionStatusColumn()), accountId as string, filterOf(rest), postgres)
+            // id breaks ties between equal timestamps, so pages never overlap or skip.
+            .orderBy('date_created', 'desc')
+            .orderBy('id', 'desc')
+            .limit(rest[present.length] as number)
+            .offset(rest[present.length + 1] as number),
+        ),
+        count: reusableQuery(arity, (accountId: unknown, ...rest: unknown[]) =>
+          applyFilter(this.db.selectFrom('recordings').select((eb) => eb.fn.countAll<number>().as('n')), accountId as string, filterOf(rest), postgres),
+        ),
+      };
+      this.listQueryShapes.set(shape, queries);
+    }
+    return queries;
+  }
+
+  /** Full-text search: built per request, as the search terms appear more than once in the SQL. */
+  private async search(accountId: string, filter: RecordingFilter, page: PageRequest): Promise<{ items: Recording[]; total: number; snippets: Record<string, string> }> {
     const postgres = this.db.getExecutor().adapter instanceof PostgresAdapter;
     let select = this.db.selectFrom('recordings').selectAll().select(transcriptionStatusColumn());
-    if (filter.q !== undefined) select = select.select(transcriptSnippet(postgres, filter.q).as('transcript_snippet')) as unknown as typeof select;
+    select = select.select(transcriptSnippet(postgres, filter.q!).as('transcript_snippet')) as unknown as typeof select;
     const rows = await this.read<Row & { transcript_snippet?: string | null }>(
       applyFilter(select, accountId, filter, postgres)
         // id breaks ties between equal timestamps, so pages never overlap or skip.
@@ -145,7 +206,6 @@ export class KyselyRecordingRepository implements RecordingRepository {
     const [counted] = await this.read<{ n: number }>(
       applyFilter(this.db.selectFrom('recordings').select((eb) => eb.fn.countAll<number>().as('n')), accountId, filter, postgres).compile(),
     );
-    if (filter.q === undefined) return { items: rows.map(recordingFromRow), total: Number(counted.n) };
     const snippets: Record<string, string> = {};
     for (const r of rows) if (r.transcript_snippet) snippets[r.id] = r.transcript_snippet;
     return { items: rows.map(recordingFromRow), total: Number(counted.n), snippets };
