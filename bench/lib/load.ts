@@ -10,18 +10,13 @@ export interface LoadResult {
   non2xx: number;
 }
 
-/**
- * Drives `url` (or a rotating list of paths) with N connections for `seconds`, from this
- * process: as fast as the server answers, or at a steady `rate` (requests per second over
- * all connections) for latency at a given load rather than at saturation.
- */
-export async function load(label: string, opts: { url: string; paths?: string[]; headers?: Record<string, string>; connections: number; seconds: number; rate?: number }): Promise<LoadResult> {
+/** Drives `url` (or a rotating list of paths) with N connections for `seconds`, from this process. */
+export async function load(label: string, opts: { url: string; paths?: string[]; headers?: Record<string, string>; connections: number; seconds: number }): Promise<LoadResult> {
   let i = 0;
   const result = await autocannon({
     url: opts.url,
     connections: opts.connections,
     duration: opts.seconds,
-    ...(opts.rate ? { overallRate: opts.rate } : {}),
     headers: opts.headers,
     requests: opts.paths
       ? [
