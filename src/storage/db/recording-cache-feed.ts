@@ -15,7 +15,7 @@ export async function keepRecordingCacheCoherent(cache: RecordingCache, database
   if (!listener) return cache.setEnabled(true);
   listener.onConnectionChange((connected) => cache.setEnabled(connected));
   try {
-    await listener.listen(RECORDING_CHANGES_CHANNEL, (payload) => (payload === '*' ? cache.invalidateAll() : cache.invalidate(payload.split(','))));
+    await listener.listen(RECORDING_CHANGES_CHANNEL, (payload) => cache.invalidate(payload.split(',')));
     cache.setEnabled(listener.connected);
   } catch (err) {
     // Reads go to the database until the listener reconnects (it retries by itself).

@@ -6,8 +6,9 @@ export const RECORDING_CHANGES_CHANNEL = 'telefonie_recording_changes';
 /**
  * PostgreSQL only: statement-level triggers announce every change to a recording or its
  * transcript on RECORDING_CHANGES_CHANNEL, so each process's recording cache drops what
- * another process changed. The payload is the changed recording ids, comma-separated, or
- * `*` when a statement touched so many that the list would pass NOTIFY's 8000-byte limit.
+ * another process changed. The payload is the changed recording ids, comma-separated; a
+ * statement that changed many sends several, each under NOTIFY's 8000-byte limit, so a
+ * retention batch drops only its own recordings from the caches, not everything.
  * NOTIFY is transactional: listeners hear of a change when it commits, never before.
  * (SQLite needs nothing: one process, and other connections show in PRAGMA data_version.)
  */
@@ -19,8 +20,10 @@ export async function up(db: Kysely<unknown>): Promise<void> {
         `CREATE FUNCTION telefonie_notify_${table}_changed() RETURNS trigger LANGUAGE plpgsql AS $$
         DECLARE ids text;
         BEGIN
-          SELECT CASE WHEN count(*) > 200 THEN '*' ELSE string_agg(${column}, ',') END INTO ids FROM changed_rows;
-          IF ids IS NOT NULL THEN PERFORM pg_notify('${RECORDING_CHANGES_CHANNEL}', ids); END IF;
+          -- Ids are at most 64 characters: 100 per notification stays under 8000 bytes.
+          FOR ids IN SELECT string_agg(id, ',') FROM (SELECT ${column} AS id, (row_number() OVER ()) / 100 AS part FROM changed_rows) numbered GROUP BY part LOOP
+            PERFORM pg_notify('${RECORDING_CHANGES_CHANNEL}', ids);
+          END LOOP;
           RETURN NULL;
         END $$`,
       )
