@@ -224,7 +224,7 @@ export async function createApp(config: Config, opts: WiringOptions = {}): Promi
   const retentionRepo = new KyselyRetentionRepository(database.db);
   const retentionPolicies = new RetentionPoliciesService(retentionRepo, clock);
   const legalHolds = new LegalHoldsService(retentionRepo, clock);
-  const auditRepo = new KyselyAuditRepository(database.db, database.dialect, database.sqliteTransaction);
+  const auditRepo = new KyselyAuditRepository(database.db, database.sqliteTransaction);
   const audit = new AuditLog(auditRepo, log);
   const sweeper = new RetentionSweeper({
     retention: retentionRepo, repo, recordings, stores, events: recordingEvents, clock, log, batchSize: config.retentionBatchSize,
@@ -303,7 +303,7 @@ export async function createApp(config: Config, opts: WiringOptions = {}): Promi
               media: {
                 onDownload: (r, format, bytes, ip, range, delivery) =>
                   audit.record({ accountId: r.accountId, actor: 'signed-url', action: 'media.download', resourceType: 'recordings', resourceId: r.id, ip, details: { format, bytes, delivery, ...(range ? { range } : {}) } }),
-                signer, repo: recordingReader, stores, redirect: config.mediaDelivery === 'redirect', presignTtlSeconds: 60, sealedMedia: encryption?.sealedMedia,
+                signer, recordings: recordingReader, stores, redirect: config.mediaDelivery === 'redirect', presignTtlSeconds: 60, sealedMedia: encryption?.sealedMedia,
                 redactedMedia: (id, format) => transcripts.redactedMedia(id, format) },
             }
           : undefined,

@@ -13,8 +13,8 @@ import { sendStored } from './send-stored.js';
 
 export interface MediaRouteDeps {
   signer: MediaUrlSigner;
-  /** By-id lookups (the cached reader in the service). */
-  repo: Pick<RecordingRepository, 'findByIdUnscoped'>;
+  /** By-id lookups: the service passes its CachedRecordingReader. */
+  recordings: Pick<RecordingRepository, 'findByIdUnscoped'>;
   stores: MediaStores;
   /** Redirect to the bucket's own presigned URL (when it has them) instead of streaming through us. */
   redirect: boolean;
@@ -68,7 +68,7 @@ export async function mediaRoutes(app: FastifyInstance, deps: MediaRouteDeps): P
       if (!MEDIA_FORMATS.includes(format) || !deps.signer.verify({ recordingId, format: signedFormat, expires: request.query.expires, signature: request.query.signature })) {
         return invalid();
       }
-      const recording = await deps.repo.findByIdUnscoped(recordingId);
+      const recording = await deps.recordings.findByIdUnscoped(recordingId);
       const media = redacted ? await deps.redactedMedia?.(recordingId, format) : recording?.media[format];
       if (!recording || !media || !isDownloadable(recording, format)) return sendProblem(reply, 404, 'media_not_found', 'this recording or its media no longer exists');
 

@@ -1,6 +1,6 @@
 import { sql, type Kysely, type Selectable } from 'kysely';
 import type { AuditEventsTable, Database } from './schema.js';
-import type { DatabaseHandle, Dialect } from './database.js';
+import type { DatabaseHandle } from './database.js';
 import { chainHash, type AuditEntry, type AuditEvent } from '../../compliance/audit/audit-event.js';
 import type { AuditFilter, AuditRepository } from '../../compliance/audit/audit.repo.js';
 
@@ -47,7 +47,7 @@ const COLUMNS = ['seq', 'id', 'at', 'account_id', 'actor', 'action', 'resource_t
 export class KyselyAuditRepository implements AuditRepository {
   constructor(
     private readonly db: Kysely<Database>,
-    private readonly dialect: Dialect,
+    /** Set on SQLite (DatabaseHandle.sqliteTransaction): appends take the synchronous path. */
     private readonly sqliteTransaction?: DatabaseHandle['sqliteTransaction'],
   ) {}
 

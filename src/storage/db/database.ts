@@ -102,7 +102,6 @@ function openSqlite(file: string, backgroundCheckpoints?: OpenOptions['backgroun
   return { db, dialect: 'sqlite', read, recordingWrites, changedElsewhere, sqliteTransaction: (work) => dialect.driver.inTransaction(work), close };
 }
 
-
 /**
  * True when another connection (a CLI command) committed since the last check. SQLite's
  * data_version moves on other connections' commits, never on this one's. Asking costs

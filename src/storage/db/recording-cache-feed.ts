@@ -5,10 +5,10 @@ import { RECORDING_CHANGES_CHANNEL } from './migrations/011-recording-change-not
 import type { PgListener } from './pg-listener.js';
 
 /**
- * Turns on a RecordingCache and keeps it coherent with the database: this process's own writes empty it as
- * they happen; other processes' writes arrive by NOTIFY on PostgreSQL (the cache is off
- * while the listener is disconnected, as those notifications are lost) and are seen in
- * SQLite's data_version (a CLI command run beside the server).
+ * Turns on a RecordingCache and keeps it coherent with the database: this process's own
+ * writes empty it as they happen; other processes' writes arrive by NOTIFY on PostgreSQL
+ * (the cache is off while the listener is disconnected, as those notifications are lost)
+ * and show in SQLite's data_version (a CLI command run beside the server).
  */
 export async function keepRecordingCacheCoherent(cache: RecordingCache, database: DatabaseHandle, listener: PgListener | undefined, log: Logger): Promise<void> {
   database.recordingWrites.subscribe(() => cache.invalidateAll());
