@@ -1,4 +1,4 @@
-// npm run bench:api [-- --db postgres] [--count N] [--connections 50] [--seconds 10]
+// npm run bench:api [-- --db postgres] [--count N] [--connections 50] [--seconds 10] [--profile DIR]
 // Prints req/s and latency of GET /recordings/{id} and GET /recordings?call_id=... beside a
 // bare Fastify endpoint measured in the same run, and the MP3 encoding speed.
 import fs from 'node:fs';
@@ -14,7 +14,7 @@ import { createTestDatabase } from '../test/helpers/backends.js';
 import { freePort } from '../test/helpers/ports.js';
 import { load, printTable, type LoadResult } from './lib/load.js';
 import { seedRecordings } from './lib/seed-recordings.js';
-import { startProcess, stopProcess } from './lib/spawn.js';
+import { startNodeProcess, startProcess, stopProcess } from './lib/spawn.js';
 import { benchMp3Encode, printMp3Bench } from './mp3-encode.bench.js';
 import { startS3rver } from './lib/s3-stream.js';
 import { measureStreaming, prepareStreamProbe, BENCH_SECRET } from './lib/stream-probe.js';
@@ -25,6 +25,8 @@ const { values } = parseArgs({
     count: { type: 'string' },
     connections: { type: 'string', default: '50' },
     seconds: { type: 'string', default: '10' },
+    /** Writes a V8 CPU profile of the API process into this directory. */
+    profile: { type: 'string' },
   },
 });
 const dialect = values.db === 'postgres' ? 'postgres' : 'sqlite';
@@ -59,13 +61,14 @@ const streamProbe = s3 ? await prepareStreamProbe(databaseUrl, s3.storageUrl, ac
 const barePort = await freePort();
 const apiPort = await freePort();
 const bare = await startProcess('bench/lib/bare-server.ts', { PORT: String(barePort) }, `http://127.0.0.1:${barePort}/healthz`);
-const api = await startProcess(
+const api = await startNodeProcess(
   'bin/server.cjs',
   {
     PORT: String(apiPort), HOST: '127.0.0.1', PUBLIC_URL: `http://127.0.0.1:${apiPort}`, DATA_DIR: dataDir, DATABASE_URL: databaseUrl, ROLES: 'api', LOG_LEVEL: 'warn',
     MEDIA_URL_SECRET: BENCH_SECRET, ...(s3 ? { STORAGE_URL: s3.storageUrl, MEDIA_DELIVERY: 'proxy' } : {}),
   },
   `http://127.0.0.1:${apiPort}/healthz`,
+  values.profile ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(values.profile)}`] : [],
 );
 
 const results: LoadResult[] = [];
@@ -76,9 +79,9 @@ try {
   const barePaths = ids.map((id) => `/bare/${id}`);
   await load('warm-up', { url: `http://127.0.0.1:${barePort}`, paths: barePaths, connections, seconds: 2 });
   await load('warm-up', { url: `http://127.0.0.1:${apiPort}`, paths: ids.map((id) => `/v1/recordings/recordings/${id}`), headers, connections, seconds: 3 });
-  results.push(await load('bare Fastify GET /bare/{id} (baseline)', { url: `http://127.0.0.1:${barePort}`, paths: barePaths, connections, seconds }));
-  results.push(await load('GET /recordings/{id}', { url: `http://127.0.0.1:${apiPort}`, paths: ids.map((id) => `/v1/recordings/recordings/${id}`), headers, connections, seconds }));
-  results.push(await load('GET /recordings?call_id=', { url: `http://127.0.0.1:${apiPort}`, paths: callIds.map((c) => `/v1/recordings/recordings?call_id=${c}`), headers, connections, seconds }));
+  results.push(await load('bare Fastify GET /bare/{id} (baseline)', { url: `http://127.0.0.1:${barePort}`, paths: barePaths, connections, seconds, serverPid: bare.pid }));
+  results.push(await load('GET /recordings/{id}', { url: `http://127.0.0.1:${apiPort}`, paths: ids.map((id) => `/v1/recordings/recordings/${id}`), headers, connections, seconds, serverPid: api.pid }));
+  results.push(await load('GET /recordings?call_id=', { url: `http://127.0.0.1:${apiPort}`, paths: callIds.map((c) => `/v1/recordings/recordings?call_id=${c}`), headers, connections, seconds, serverPid: api.pid }));
   if (streamProbe) streamFigures = await measureStreaming(streamProbe, `http://127.0.0.1:${apiPort}`);
 } finally {
   await stopProcess(api);
@@ -89,6 +92,10 @@ console.log(`\n${dialect}, ${count.toLocaleString()} recordings, ${connections} 
 printTable(results);
 const [baseline, byId, byCall] = results;
 console.log(`\nGET /recordings/{id}: ${((byId.reqPerSec / baseline.reqPerSec) * 100).toFixed(0)}% of the bare endpoint's req/s (target ${dialect === 'postgres' ? '>= 40' : '>= 50'}%)`);
+if (byId.cpuUsPerRequest && baseline.cpuUsPerRequest) {
+  // The load generator shares this host's cores, so req/s moves with everything else running; CPU per request does not.
+  console.log(`GET /recordings/{id}: ${byId.cpuUsPerRequest.toFixed(0)} µs of server CPU per request against ${baseline.cpuUsPerRequest.toFixed(0)} µs for the bare endpoint (bare/by-id = ${((baseline.cpuUsPerRequest / byId.cpuUsPerRequest) * 100).toFixed(0)}%)`);
+}
 console.log(`GET /recordings?call_id=: p99 ${byCall.p99Ms.toFixed(2)} ms (target <= ${dialect === 'postgres' ? 20 : 10} ms)`);
 
 if (streamFigures) {

@@ -1,4 +1,16 @@
+import fs from 'node:fs';
 import autocannon from 'autocannon';
+
+/** CPU seconds a process (or one of its threads) has used: utime + stime from /proc, 10 ms resolution. */
+function cpuSeconds(statFile: string): number | undefined {
+  try {
+    // Fields after the parenthesised command name; utime and stime are the 12th and 13th of them.
+    const fields = fs.readFileSync(statFile, 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return undefined; // not Linux, or the process is gone
+  }
+}
 
 /** Figures of one load run. */
 export interface LoadResult {
@@ -8,11 +20,19 @@ export interface LoadResult {
   p99Ms: number;
   errors: number;
   non2xx: number;
+  /** Server CPU per request, all threads and the main thread: steadier than req/s on a shared host. */
+  cpuUsPerRequest?: number;
+  mainThreadUsPerRequest?: number;
 }
 
-/** Drives `url` (or a rotating list of paths) with N connections for `seconds`, from this process. */
-export async function load(label: string, opts: { url: string; paths?: string[]; headers?: Record<string, string>; connections: number; seconds: number }): Promise<LoadResult> {
+/**
+ * Drives `url` (or a rotating list of paths) with N connections for `seconds`, from this
+ * process; with `serverPid`, also measures the CPU the server spent per request.
+ */
+export async function load(label: string, opts: { url: string; paths?: string[]; headers?: Record<string, string>; connections: number; seconds: number; serverPid?: number }): Promise<LoadResult> {
   let i = 0;
+  const statFiles = opts.serverPid ? [`/proc/${opts.serverPid}/stat`, `/proc/${opts.serverPid}/task/${opts.serverPid}/stat`] : [];
+  const cpuBefore = statFiles.map(cpuSeconds);
   const result = await autocannon({
     url: opts.url,
     connections: opts.connections,
@@ -29,8 +49,15 @@ export async function load(label: string, opts: { url: string; paths?: string[];
         ]
       : undefined,
   });
+  const [total, main] = statFiles.map((f, k) => {
+    const before = cpuBefore[k];
+    const after = cpuSeconds(f);
+    return before === undefined || after === undefined || !result.requests.total ? undefined : ((after - before) * 1e6) / result.requests.total;
+  });
   return {
     label,
+    cpuUsPerRequest: total,
+    mainThreadUsPerRequest: main,
     reqPerSec: result.requests.average,
     p50Ms: result.latency.p50,
     p99Ms: result.latency.p99,
@@ -41,8 +68,13 @@ export async function load(label: string, opts: { url: string; paths?: string[];
 
 /** Prints results as an aligned table. */
 export function printTable(rows: LoadResult[]): void {
-  const head = ['endpoint', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'non-2xx'];
-  const lines = rows.map((r) => [r.label, r.reqPerSec.toFixed(0), r.p50Ms.toFixed(2), r.p99Ms.toFixed(2), String(r.errors), String(r.non2xx)]);
+  const withCpu = rows.some((r) => r.cpuUsPerRequest !== undefined);
+  const head = ['endpoint', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'non-2xx', ...(withCpu ? ['server CPU µs/req', 'main thread µs/req'] : [])];
+  const us = (v?: number) => (v === undefined ? '-' : v.toFixed(0));
+  const lines = rows.map((r) => [
+    r.label, r.reqPerSec.toFixed(0), r.p50Ms.toFixed(2), r.p99Ms.toFixed(2), String(r.errors), String(r.non2xx),
+    ...(withCpu ? [us(r.cpuUsPerRequest), us(r.mainThreadUsPerRequest)] : []),
+  ]);
   const widths = head.map((h, c) => Math.max(h.length, ...lines.map((l) => l[c].length)));
   const fmt = (cells: string[]) => cells.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  ');
   console.log(fmt(head));

@@ -32,5 +32,5 @@ export const GENESIS_HASH = '0'.repeat(64);
  */
 export function chainHash(prevHash: string, e: Omit<AuditEvent, 'hash' | 'prevHash'>): string {
   const canonical = JSON.stringify([e.seq, e.id, e.at, e.accountId, e.actor, e.action, e.resourceType, e.resourceId, e.ip, e.details]);
-  return createHash('sha256').update(prevHash).update('\n').update(canonical).digest('hex');
+  return createHash('sha256').update(`${prevHash}\n${canonical}`).digest('hex');
 }
