@@ -7,7 +7,8 @@ import dgram from 'node:dgram';
 import fs from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { sql } from 'kysely';
-import type { TestServer } from './test-server.js';
+import { startTestServer, type TestServer } from './test-server.js';
+import type { Backend } from './backends.js';
 import { buildMetadata } from './siprec-client.js';
 
 /** Samples (and G.711 bytes) per 20 ms packet at 8 kHz. */
@@ -53,6 +54,20 @@ export function twoParties(callId: string, a = '1', b = '2'): string {
 /** POST /sip-trunks with a JSON body; returns the response (status checked by the caller). */
 export function postTrunk(server: TestServer, body: Record<string, unknown>, key?: string): Promise<Response> {
   return server.api('/sip-trunks', { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' }, key });
+}
+
+/** Where a SIPREC suite sends its calls: the server's SIP ports and a loopback trunk's user part. */
+export interface SiprecSuite {
+  server: TestServer;
+  sip: { host: string; udp: number; tcp: number };
+  user: string;
+}
+
+/** Starts a test server with SIP listening (RTP_TIMEOUT 5 s) and a loopback trunk named after `prefix`. */
+export async function startSiprecSuite(backend: Backend['name'], prefix: string): Promise<SiprecSuite> {
+  const server = await startTestServer(backend, { env: { RTP_TIMEOUT: '5' } });
+  const ports = server.app.ingest!.sipPorts;
+  return { server, sip: { host: '127.0.0.1', udp: ports.udp!, tcp: ports.tcp! }, user: await loopbackTrunk(server, prefix) };
 }
 
 /** Creates a trunk that accepts INVITEs from loopback and returns its Request-URI user part. */

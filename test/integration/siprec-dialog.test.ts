@@ -9,7 +9,7 @@ import { inSlots, packetize, type PlannedPacket } from '../helpers/rtp-sender.js
 import { RtpSource, sendMedia } from '../helpers/rtp-source.js';
 import { channelsOf, noise, readPcmWav } from '../helpers/audio.js';
 import { download, waitForRecording } from '../helpers/recordings.js';
-import { closeServer, eventually, findExact, isSilent, loopbackTrunk, nonZero, PACKET, recordingOfCall, recordingsOfCall, spoolEntries, twoParties, uniqueCallId } from '../helpers/siprec-harness.js';
+import { closeServer, eventually, findExact, isSilent, loopbackTrunk, startSiprecSuite, nonZero, PACKET, recordingOfCall, recordingsOfCall, spoolEntries, twoParties, uniqueCallId } from '../helpers/siprec-harness.js';
 import { alawDecode, alawEncode, mulawDecode, mulawEncode } from '../../src/media/g711.js';
 import { getHeader } from '../../src/ingest/sip/index.js';
 
@@ -50,10 +50,7 @@ describe.each(backendNames())('SIPREC dialogs on %s', (backend) => {
   let user: string;
 
   beforeAll(async () => {
-    server = await startTestServer(backend, { env: { RTP_TIMEOUT: '5' } });
-    const ports = server.app.ingest!.sipPorts;
-    sip = { host: '127.0.0.1', udp: ports.udp!, tcp: ports.tcp! };
-    user = await loopbackTrunk(server, 'dialog');
+    ({ server, sip, user } = await startSiprecSuite(backend, 'dialog'));
   });
   afterAll(() => closeServer(server));
 

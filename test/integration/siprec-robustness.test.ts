@@ -2,13 +2,13 @@ import net from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backendNames } from '../helpers/backends.js';
-import { startTestServer, type TestServer } from '../helpers/test-server.js';
+import type { TestServer } from '../helpers/test-server.js';
 import { buildMetadata, buildOffer, SiprecClient } from '../helpers/siprec-client.js';
 import { inSlots, packetize, type PlannedPacket } from '../helpers/rtp-sender.js';
 import { RtpSource, type Datagram } from '../helpers/rtp-source.js';
 import { channelsOf, noise, readPcmWav } from '../helpers/audio.js';
 import { download, waitForRecording } from '../helpers/recordings.js';
-import { closeServer, findExact, loopbackTrunk, PACKET, recordingOfCall, storedState, twoParties, uniqueCallId } from '../helpers/siprec-harness.js';
+import { closeServer, findExact, PACKET, startSiprecSuite, recordingOfCall, storedState, twoParties, uniqueCallId } from '../helpers/siprec-harness.js';
 import { buildRtp } from '../../src/ingest/rtp/rtp-packet.js';
 import { mulawDecode, mulawEncode } from '../../src/media/g711.js';
 import { getHeader } from '../../src/ingest/sip/index.js';
@@ -104,10 +104,7 @@ describe.each(backendNames())('SIPREC robustness on %s', (backend) => {
   let user: string;
 
   beforeAll(async () => {
-    server = await startTestServer(backend, { env: { RTP_TIMEOUT: '5' } });
-    const ports = server.app.ingest!.sipPorts;
-    sip = { host: '127.0.0.1', udp: ports.udp!, tcp: ports.tcp! };
-    user = await loopbackTrunk(server, 'robust');
+    ({ server, sip, user } = await startSiprecSuite(backend, 'robust'));
   });
   afterAll(() => closeServer(server));
 

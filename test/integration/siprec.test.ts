@@ -5,6 +5,7 @@ import { buildMetadata, buildOffer, SiprecClient } from '../helpers/siprec-clien
 import { inSlots, packetize, sendPaced, type PlannedPacket } from '../helpers/rtp-sender.js';
 import { channelsOf, noise, readPcmWav, toneStrength, sine } from '../helpers/audio.js';
 import { download, waitForRecording } from '../helpers/recordings.js';
+import { recordingOfCall } from '../helpers/siprec-harness.js';
 import { mulawDecode, mulawEncode } from '../../src/media/g711.js';
 import { G722Encoder } from '../../src/media/g722.js';
 
@@ -21,16 +22,6 @@ function findExact(haystack: Int16Array, needle: Int16Array): number {
 
 function isSilent(samples: Int16Array): boolean {
   return samples.every((s) => s === 0);
-}
-
-async function latestRecording(server: TestServer, callId: string, timeoutMs = 20_000): Promise<any> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const list = await (await server.api(`/recordings?call_id=${encodeURIComponent(callId)}`)).json();
-    if (list.total > 0) return list.recordings[0];
-    if (Date.now() > deadline) throw new Error(`no recording for call ${callId}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 describe.each(backendNames())('SIPREC recording on %s', (backend) => {
@@ -62,7 +53,7 @@ describe.each(backendNames())('SIPREC recording on %s', (backend) => {
     expect(invite.answerSdp.match(/a=recvonly/g)).toHaveLength(2);
     expect(invite.answerSdp).toMatch(/m=audio \d+ RTP\/AVP 0 101/);
 
-    const inProgress = await latestRecording(server, sessionId);
+    const inProgress = await recordingOfCall(server, sessionId);
     expect(inProgress).toMatchObject({ status: 'in-progress', source: 'automatic', channels: 2 });
 
     const packets = 150;
@@ -133,7 +124,7 @@ describe.each(backendNames())('SIPREC recording on %s', (backend) => {
     ]);
     await client.bye();
     client.close();
-    const rec = await waitForRecording(server, (await latestRecording(server, callId)).id, 30_000);
+    const rec = await waitForRecording(server, (await recordingOfCall(server, callId)).id, 30_000);
     expect(rec).toMatchObject({ status: 'completed', sample_rate: 16000, channels: 2, duration: 2 });
     const [a, b] = channelsOf(readPcmWav((await download(rec.media_urls.wav)).body).samples, 2);
     expect(toneStrength(a, 500, 16000)).toBeGreaterThan(20 * toneStrength(a, 1500, 16000));
@@ -148,7 +139,7 @@ describe.each(backendNames())('SIPREC recording on %s', (backend) => {
     const audio = mulawEncode(noise(50 * PACKET, 5));
     await sendPaced([{ port: invite.rtpPorts[0], slots: inSlots(packetize(audio, { payloadType: 0, ssrc: 9, bytesPerPacket: PACKET, ticksPerPacket: PACKET })) }]);
     client.close();
-    const rec = await waitForRecording(server, (await latestRecording(server, callId)).id, 30_000);
+    const rec = await waitForRecording(server, (await recordingOfCall(server, callId)).id, 30_000);
     expect(rec.status).toBe('completed');
     expect(rec.duration).toBe(1);
   });
