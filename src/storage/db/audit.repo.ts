@@ -3,6 +3,7 @@ import type { AuditEventsTable, Database } from './schema.js';
 import type { DatabaseHandle } from './database.js';
 import { chainHash, type AuditEntry, type AuditEvent } from '../../compliance/audit/audit-event.js';
 import type { AuditFilter, AuditRepository } from '../../compliance/audit/audit.repo.js';
+import { paged } from './paging.js';
 
 function fromRow(r: Selectable<AuditEventsTable>): AuditEvent {
   return {
@@ -84,7 +85,7 @@ export class KyselyAuditRepository implements AuditRepository {
     if (filter.resourceId) q = q.where('resource_id', '=', filter.resourceId);
     if (filter.since) q = q.where('at', '>=', filter.since.toISOString());
     if (filter.until) q = q.where('at', '<', filter.until.toISOString());
-    const rows = await q.selectAll().orderBy('seq', 'desc').limit(page.size).offset((page.page - 1) * page.size).execute();
+    const rows = await paged(q.selectAll().orderBy('seq', 'desc'), page).execute();
     const counted = await q.select(sql<number>`count(*)`.as('n')).executeTakeFirstOrThrow();
     return { items: rows.map(fromRow), total: Number(counted.n) };
   }

@@ -2,6 +2,7 @@ import type { Kysely, Selectable, SelectQueryBuilder } from 'kysely';
 import type { CallsTable, Database } from './schema.js';
 import type { Call } from '../../calls/call.js';
 import type { CallFilter, CallRepository } from '../../calls/call.repo.js';
+import { paged } from './paging.js';
 
 function fromRow(row: Selectable<CallsTable>): Call {
   return {
@@ -60,7 +61,7 @@ export class KyselyCallRepository implements CallRepository {
       if (filter.startedBefore) out = out.where('started_at', '<', filter.startedBefore.toISOString());
       return out;
     };
-    const rows = await where(this.db.selectFrom('calls').selectAll()).orderBy('started_at', 'desc').orderBy('id', 'desc').limit(page.size).offset((page.page - 1) * page.size).execute();
+    const rows = await paged(where(this.db.selectFrom('calls').selectAll()).orderBy('started_at', 'desc').orderBy('id', 'desc'), page).execute();
     const counted = await where(this.db.selectFrom('calls').select((eb) => eb.fn.countAll<number>().as('n'))).executeTakeFirstOrThrow();
     return { items: rows.map(fromRow), total: Number(counted.n) };
   }

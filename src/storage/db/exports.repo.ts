@@ -4,6 +4,7 @@ import type { ExportFilter, ExportFormat, ExportStatus, RecordingExport } from '
 import type { PageRequest, Recording } from '../../recordings/recording.js';
 import { recordingFromRow } from './recordings.repo.js';
 import type { Database, ExportsTable } from './schema.js';
+import { paged } from './paging.js';
 
 type Row = Selectable<ExportsTable>;
 
@@ -81,13 +82,7 @@ export class KyselyExportRepository implements ExportRepository {
   async list(accountId: string, filter: { status?: ExportStatus }, page: PageRequest): Promise<{ items: RecordingExport[]; total: number }> {
     let base = this.db.selectFrom('exports').where('account_id', '=', accountId);
     if (filter.status) base = base.where('status', '=', filter.status);
-    const rows = await base
-      .selectAll()
-      .orderBy('created_at', 'desc')
-      .orderBy('id', 'desc')
-      .limit(page.size)
-      .offset((page.page - 1) * page.size)
-      .execute();
+    const rows = await paged(base.selectAll().orderBy('created_at', 'desc').orderBy('id', 'desc'), page).execute();
     const counted = await base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
     return { items: rows.map(fromRow), total: Number(counted.n) };
   }

@@ -1,6 +1,7 @@
 import { PostgresAdapter, type CompiledQuery, type Kysely, type Selectable, type SelectQueryBuilder } from 'kysely';
 import { transcriptionStatusColumn, transcriptMatches, transcriptSnippet } from './transcript-search.js';
 import { reusableQuery } from './reusable-query.js';
+import { integerParameter, paged } from './paging.js';
 import type { Database, RecordingsTable } from './schema.js';
 import type { DatabaseHandle } from './database.js';
 import type { RecordingPatch, RecordingRepository } from '../../recordings/recording.repo.js';
@@ -177,8 +178,8 @@ export class KyselyRecordingRepository implements RecordingRepository {
             // id breaks ties between equal timestamps, so pages never overlap or skip.
             .orderBy('date_created', 'desc')
             .orderBy('id', 'desc')
-            .limit(rest[present.length] as number)
-            .offset(rest[present.length + 1] as number),
+            .limit(integerParameter(rest[present.length]))
+            .offset(integerParameter(rest[present.length + 1])),
         ),
         count: reusableQuery(arity, (accountId: unknown, ...rest: unknown[]) =>
           applyFilter(this.db.selectFrom('recordings').select((eb) => eb.fn.countAll<number>().as('n')), accountId as string, filterOf(rest), postgres),
@@ -195,13 +196,8 @@ export class KyselyRecordingRepository implements RecordingRepository {
     let select = this.db.selectFrom('recordings').selectAll().select(transcriptionStatusColumn());
     select = select.select(transcriptSnippet(postgres, filter.q!).as('transcript_snippet')) as unknown as typeof select;
     const rows = await this.read<Row & { transcript_snippet?: string | null }>(
-      applyFilter(select, accountId, filter, postgres)
-        // id breaks ties between equal timestamps, so pages never overlap or skip.
-        .orderBy('date_created', 'desc')
-        .orderBy('id', 'desc')
-        .limit(page.size)
-        .offset((page.page - 1) * page.size)
-        .compile(),
+      // id breaks ties between equal timestamps, so pages never overlap or skip.
+      paged(applyFilter(select, accountId, filter, postgres).orderBy('date_created', 'desc').orderBy('id', 'desc'), page).compile(),
     );
     const [counted] = await this.read<{ n: number }>(
       applyFilter(this.db.selectFrom('recordings').select((eb) => eb.fn.countAll<number>().as('n')), accountId, filter, postgres).compile(),
