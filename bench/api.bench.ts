@@ -93,7 +93,7 @@ printTable(results);
 const [baseline, byId, byCall] = results;
 console.log(`\nGET /recordings/{id}: ${((byId.reqPerSec / baseline.reqPerSec) * 100).toFixed(0)}% of the bare endpoint's req/s (target ${dialect === 'postgres' ? '>= 40' : '>= 50'}%)`);
 if (byId.cpuUsPerRequest && baseline.cpuUsPerRequest) {
-  // The load generator shares this host's cores, so req/s moves with everything else running; CPU per request does not.
+  // The load generator shares this host's cores, so req/s moves with everything else running; CPU per request far less.
   console.log(`GET /recordings/{id}: ${byId.cpuUsPerRequest.toFixed(0)} µs of server CPU per request against ${baseline.cpuUsPerRequest.toFixed(0)} µs for the bare endpoint (bare/by-id = ${((baseline.cpuUsPerRequest / byId.cpuUsPerRequest) * 100).toFixed(0)}%)`);
 }
 console.log(`GET /recordings?call_id=: p99 ${byCall.p99Ms.toFixed(2)} ms (target <= ${dialect === 'postgres' ? 20 : 10} ms)`);
