@@ -27,13 +27,18 @@ export interface LoadResult {
 
 /**
  * Drives `url` (or a rotating list of paths) with N connections for `seconds`, from this
- * process; with `serverPid`, also measures the CPU the server spent per request.
+ * process; with `serverPid`, also measures the CPU the server spent per request. With
+ * `until`, the run ends when that promise settles (or after `seconds`, whichever is first),
+ * so its percentiles cover exactly the requests made while something else ran.
  */
-export async function load(label: string, opts: { url: string; paths?: string[]; headers?: Record<string, string>; connections: number; seconds: number; serverPid?: number }): Promise<LoadResult> {
+export async function load(
+  label: string,
+  opts: { url: string; paths?: string[]; headers?: Record<string, string>; connections: number; seconds: number; serverPid?: number; until?: Promise<unknown> },
+): Promise<LoadResult> {
   let i = 0;
   const statFiles = opts.serverPid ? [`/proc/${opts.serverPid}/stat`, `/proc/${opts.serverPid}/task/${opts.serverPid}/stat`] : [];
   const cpuBefore = statFiles.map(cpuSeconds);
-  const result = await autocannon({
+  const run = autocannon({
     url: opts.url,
     connections: opts.connections,
     duration: opts.seconds,
@@ -49,6 +54,9 @@ export async function load(label: string, opts: { url: string; paths?: string[];
         ]
       : undefined,
   });
+  const stop = () => (run as unknown as { stop(): void }).stop();
+  opts.until?.then(stop, stop);
+  const result = await run;
   const [total, main] = statFiles.map((f, k) => {
     const before = cpuBefore[k];
     const after = cpuSeconds(f);

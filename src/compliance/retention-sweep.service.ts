@@ -8,6 +8,7 @@ import type { RecordingsService } from '../recordings/recordings.service.js';
 import type { MediaStores } from '../storage/blob/media-stores.js';
 import { governingPolicy, minimumAgeDays, planAction, type PlannedAction, type RetentionPolicy } from './retention-policy.js';
 import type { RetentionRepository } from './retention.repo.js';
+import { inParallel } from '../concurrency.js';
 
 export interface SweepReport {
   runId: string;
@@ -18,14 +19,6 @@ export interface SweepReport {
   examined: number;
   /** Wall time of the run, ms. */
   durationMs: number;
-}
-
-/** Runs `fn` over items with at most `limit` in flight. */
-async function inParallel<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) await fn(items[next++]);
-  }));
 }
 
 /**

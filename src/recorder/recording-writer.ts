@@ -44,6 +44,12 @@ export interface RecordingWriterStats extends ChannelCounters {
 // producer faster than real time (a burst after a stall, a replay) cannot grow memory
 // without bound between scheduler ticks. 4 s = 64 KB at 8 kHz.
 const HIGH_WATER_SECONDS = 4;
+// A write that finds the oldest buffered audio this old starts the flush itself. The
+// FlushScheduler's timer normally flushes at half this age; under a saturated event loop
+// (1,000 calls on two cores) libuv drains socket backlogs for seconds between timer runs,
+// and without this check audio then sat in memory until the 4 s high-water mark, past the
+// one-second crash-loss promise.
+const MAX_BUFFERED_MS = 1000;
 // Gaps from 1 s up become sparse holes instead of zeros in memory (see ChannelBuffer).
 const LONG_GAP_SECONDS = 1;
 // First buffer size; the buffer grows once to what accumulates between flushes.
@@ -161,7 +167,7 @@ export class RecordingWriter {
     }
     if (pcm.length === 0 || !buffer.append(position, pcm)) return;
     if (this.bufferedSince === null) this.bufferedSince = performance.now();
-    if (buffer.buffered >= this.highWaterSamples) void this.requestFlush();
+    if (buffer.buffered >= this.highWaterSamples || performance.now() - this.bufferedSince >= MAX_BUFFERED_MS) void this.requestFlush();
   }
 
   /** Hands everything buffered to the kernel (one write per channel); rejects with the writer's error once failed. */

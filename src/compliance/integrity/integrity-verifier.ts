@@ -9,6 +9,7 @@ import type { MediaStores } from '../../storage/blob/media-stores.js';
 import type { StoredCheck } from '../encryption/encrypting-blob-store.js';
 import { classifyReadError } from './read-errors.js';
 import type { IntegrityRepository } from './integrity.repo.js';
+import { inParallel } from '../../concurrency.js';
 
 /** Which recordings a run re-reads. */
 export type IntegrityScope = { mode: 'all' } | { mode: 'sample'; size: number } | { mode: 'recording'; recordingId: string };
@@ -81,16 +82,6 @@ export interface IntegrityVerifierDeps {
   batchSize?: number;
   /** Files read at once. */
   concurrency?: number;
-}
-
-/** Runs `fn` over items with at most `limit` in flight. */
-async function inParallel<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(limit, items.length) }, async () => {
-      while (next < items.length) await fn(items[next++]);
-    }),
-  );
 }
 
 function sameMedia(a: Recording, b: Recording): boolean {

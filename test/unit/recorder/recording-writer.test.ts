@@ -193,6 +193,26 @@ describe('RecordingWriter flushing', () => {
     await w.close();
     expect(readChannel(w.dir, 1)).toEqual(signal(1, 0, 8000 * 5));
   });
+  it('starts a flush by itself once the oldest buffered audio is a second old (timers running late)', async () => {
+    // No FlushScheduler here: this is the path a saturated event loop relies on.
+    let nowMs = 1_000;
+    const clock = vi.spyOn(performance, 'now').mockImplementation(() => nowMs);
+    try {
+      const w = await openWriter();
+      w.write(1, 0, signal(1, 0, 160));
+      nowMs += 990;
+      w.write(1, 160, signal(1, 160, 160));
+      await new Promise((r) => setTimeout(r, 50));
+      expect(w.stats().flushedSamples[0]).toBe(0); // younger than a second: left to the scheduler
+      nowMs += 10;
+      w.write(1, 320, signal(1, 320, 160));
+      expect(await waitFor(() => w.stats().flushedSamples[0] === 480, 2000)).toBe(true);
+      await w.close();
+      expect(readChannel(w.dir, 1)).toEqual(signal(1, 0, 480));
+    } finally {
+      clock.mockRestore();
+    }
+  });
 });
 
 describe('RecordingWriter lifecycle', () => {
