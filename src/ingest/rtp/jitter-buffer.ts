@@ -11,6 +11,9 @@
 // `windowMs` later has arrived (no timers); flushOlderThan/drain cover streams that
 // go quiet or end.
 //
+// Packets late by no more than this process's own receive lag (`receiveLagMs`, see
+// receive-lag.ts) keep their timestamp placement: they waited unread in the socket
+// while the event loop was behind, which is no sender jump.
 // Limitation: a network stall longer than reanchorMs followed by a catch-up burst
 // looks like a sender that paused without advancing its timestamp (hold/resume),
 // and is treated the same way: re-anchored by arrival, so the stream lands later by
@@ -48,6 +51,8 @@ export interface JitterBufferOptions {
   windowMs?: number;
   /** Timestamp-vs-arrival disagreement in ms that counts as a sender clock jump; default 1000. */
   reanchorMs?: number;
+  /** How long (ms) a packet processed now may have waited unread in this process; default 0. */
+  receiveLagMs?: () => number;
   /** Duration of a payload in ticks; default staticTicksOf (one tick per byte for dynamic types). */
   ticksOf?: TicksOf;
   /** Payload types carrying RFC 4733 telephone events; they bypass the audio timeline. */
@@ -95,6 +100,7 @@ export class JitterBuffer {
   /** Re-anchor threshold in ticks. */
   private readonly reanchorTicks: number;
   private readonly ticksOf: TicksOf;
+  private readonly receiveLagMs: () => number;
   /** isEvent[pt] === 1 for telephone-event payload types. */
   private readonly isEvent = new Uint8Array(128);
   private readonly onAudio: (item: TimelineItem) => void;
@@ -134,6 +140,7 @@ export class JitterBuffer {
     this.windowTicks = Math.round((this.windowMs * this.clockRate) / 1000);
     this.reanchorTicks = Math.round(((opts.reanchorMs ?? 1000) * this.clockRate) / 1000);
     this.ticksOf = opts.ticksOf ?? staticTicksOf;
+    this.receiveLagMs = opts.receiveLagMs ?? (() => 0);
     for (const pt of opts.eventPayloadTypes ?? []) this.isEvent[pt & 0x7f] = 1;
     this.onAudio = opts.onAudio;
     this.onEvent = opts.onEvent;
@@ -235,8 +242,7 @@ export class JitterBuffer {
     const callTs = t.place(extTs);
     // Telephone events and stragglers of the previous SSRC never move the anchor.
     if (isEvent || t !== this.cur) return callTs;
-    const drift = t.drift(callTs, arrivalTicks);
-    if (drift <= this.reanchorTicks && drift >= -this.reanchorTicks) return callTs;
+    if (this.noJump(t.drift(callTs, arrivalTicks))) return callTs;
     if (reordered) return NaN;
     this.timestampJumps++;
     t.ts.reset();
@@ -265,8 +271,13 @@ export class JitterBuffer {
 
   /** True when `ts` of track `t` would land within the re-anchor threshold of its arrival. */
   private fits(t: SsrcTrack, ts: number, arrivalTicks: number): boolean {
-    const d = t.drift(t.place(t.ts.peek(ts)), arrivalTicks);
-    return d <= this.reanchorTicks && d >= -this.reanchorTicks;
+    return this.noJump(t.drift(t.place(t.ts.peek(ts)), arrivalTicks));
+  }
+
+  /** True when a drift (ticks) is within the threshold, or late by no more than the process's own receive lag allows. */
+  private noJump(drift: number): boolean {
+    if (drift <= this.reanchorTicks && drift >= -this.reanchorTicks) return true;
+    return drift < 0 && -drift <= this.reanchorTicks + (this.receiveLagMs() * this.clockRate) / 1000;
   }
 
   /** Anchor `t` by arrival, never before audio already placed; returns the packet's callTs. */

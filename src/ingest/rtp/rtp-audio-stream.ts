@@ -19,6 +19,8 @@ export interface RtpAudioStreamOptions {
   onDtmf?: (digit: string, startMs: number, durationMs: number) => void;
   /** Reorder window, ms. */
   windowMs?: number;
+  /** How long a packet processed now may have waited unread (see receive-lag.ts); default 0. */
+  receiveLagMs?: () => number;
 }
 
 /**
@@ -60,6 +62,7 @@ export class RtpAudioStream {
         clockRate: codec.clockRate,
         callStartMs: this.opts.callStartMs,
         windowMs: this.opts.windowMs,
+        receiveLagMs: this.opts.receiveLagMs,
         ticksOf: (pt, len) => (codec.name === 'L16' && pt === codec.payloadType ? Math.floor(len / l16Bytes) : staticTicksOf(pt, len)),
         eventPayloadTypes: telephoneEventPayloadType === undefined ? [] : [telephoneEventPayloadType],
         onAudio: (item) => this.onAudio(item),

@@ -6,8 +6,12 @@ import type { LiveCall } from '../../recorder/live-call.js';
 import type { ChannelMapEntry } from '../../recordings/recording.js';
 import type { PortAllocator } from '../rtp/port-allocator.js';
 import { RtpReceiver } from '../rtp/rtp-receiver.js';
+import { processReceiveLag } from '../rtp/receive-lag.js';
 import { RtpAudioStream } from '../rtp/rtp-audio-stream.js';
 import { assignChannels, mergePartial, updateForReoffer, type NegotiatedStream, type OfferAnswerResult, type RecordingMetadata } from '../sip/index.js';
+
+/** Receive lag of this process, shared by every stream (one timer). */
+const receiveLagMs = (): number => processReceiveLag().lagMs();
 
 /** One bound RTP port of a session and what listens on it. */
 interface MediaLeg {
@@ -157,6 +161,7 @@ export class SiprecSession {
       callRate: this.liveCall.sampleRate,
       codec: stream.codec!,
       telephoneEventPayloadType: stream.telephoneEventPayloadType,
+      receiveLagMs: receiveLagMs,
       onAudio: (position, pcm) => this.liveCall.push(channel, position, pcm),
       onDtmf: (digit, startMs, durationMs) => this.liveCall.addDtmf({ digit, channel, startMs, durationMs }),
     });

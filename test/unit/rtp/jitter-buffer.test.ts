@@ -188,6 +188,37 @@ describe('JitterBuffer re-anchoring', () => {
     expect(out.map((it) => it.callTs)).toEqual(Array.from({ length: 80 }, (_, k) => 800 + k * PTIME_TICKS));
   });
 
+  describe('a backlog drained after this process stalled', () => {
+    // 50 packets on time, then the event loop is away for 3 s: the next 150 packets (3 s of
+    // audio) are processed in one burst at the end of the stall, then the stream is on time.
+    function stalledStream(receiveLagMs?: () => number): ReturnType<typeof collectingBuffer> {
+      const buffer = collectingBuffer(receiveLagMs ? { receiveLagMs } : {});
+      for (let k = 0; k < 50; k++) buffer.jb.push(pcmu({ k }), T0 + 20 * k);
+      const burstAt = T0 + 20 * 50 + 3000;
+      for (let k = 50; k < 200; k++) buffer.jb.push(pcmu({ k }), burstAt + (k - 50) * 0.01);
+      for (let k = 200; k < 250; k++) buffer.jb.push(pcmu({ k }), T0 + 20 * k);
+      buffer.jb.drain();
+      return buffer;
+    }
+
+    it('keeps timestamp placement when the delay is within the receive lag', () => {
+      const { jb, out } = stalledStream(() => 3000);
+      expect(jb.stats()).toMatchObject({ timestampJumps: 0, released: 250, late: 0, overlaps: 0 });
+      expect(out.map((it) => it.callTs)).toEqual(Array.from({ length: 250 }, (_, k) => 800 + k * PTIME_TICKS));
+    });
+
+    it('without it, takes the burst for a sender jump and shifts the audio (what the lag is for)', () => {
+      const { jb, out } = stalledStream();
+      expect(jb.stats().timestampJumps).toBeGreaterThan(0);
+      expect(out.some((it, k) => it.callTs !== 800 + k * PTIME_TICKS)).toBe(true);
+    });
+
+    it('still re-anchors a late stream whose delay exceeds the lag (a sender that paused its clock)', () => {
+      const { jb } = stalledStream(() => 500);
+      expect(jb.stats().timestampJumps).toBeGreaterThan(0);
+    });
+  });
+
   it('re-anchors by arrival on a forward timestamp jump of 10 minutes', () => {
     const { jb, out } = collectingBuffer();
     for (let k = 0; k < 20; k++) jb.push(pcmu({ k }), T0 + 20 * k);
