@@ -17,6 +17,7 @@ import { systemClock } from '../src/clock.js';
 import { wavHeaderFixed } from '../src/media/wav.js';
 import { freePort } from '../test/helpers/ports.js';
 import { startProcess, stopProcess } from './lib/spawn.js';
+import { cpuSeconds } from './lib/proc-cpu.js';
 
 const { values } = parseArgs({ options: { minutes: { type: 'string', default: '60' }, runs: { type: 'string', default: '7' } } });
 const minutes = Number(values.minutes);
@@ -86,16 +87,6 @@ function timedDownload(url: string): Promise<{ bytes: number; seconds: number }>
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-
-/** CPU seconds (user + system) a process has used so far, from /proc (Linux); NaN elsewhere. */
-function cpuSeconds(pid: number): number {
-  try {
-    const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return NaN;
-  }
-}
 
 const handle = openDatabase(`sqlite://${path.join(dataDir, 'telefonie.db')}`);
 await migrateToLatest(handle.db);

@@ -21,6 +21,7 @@ import { AccountsService } from '../src/accounts/accounts.service.js';
 import { systemClock } from '../src/clock.js';
 import { freePort } from '../test/helpers/ports.js';
 import { startNodeProcess, stopProcess } from './lib/spawn.js';
+import { cpuSeconds, machineBusySeconds, statCpuTimes } from './lib/proc-cpu.js';
 import { storedCount, verifyStep, type VerifyResult } from './lib/streams-verify.js';
 
 const { values } = parseArgs({
@@ -35,30 +36,7 @@ const { values } = parseArgs({
 });
 const steps = values.streams!.split(',').map(Number);
 const seconds = Number(values.seconds);
-const CLK_TCK = 100;
-
-/** CPU seconds a process has used so far: user + system, and system alone (the kernel's share: TCP, file writes). */
-function cpuTimes(pid: number): { total: number; system: number } {
-  let stat: string;
-  try {
-    stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-  } catch {
-    return { total: Number.NaN, system: Number.NaN }; // the process has exited
-  }
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return { total: (Number(fields[11]) + Number(fields[12])) / CLK_TCK, system: Number(fields[12]) / CLK_TCK };
-}
-
-function cpuSeconds(pid: number): number {
-  return cpuTimes(pid).total;
-}
-
-/** CPU seconds of the whole machine so far (all cores, busy only), from /proc/stat. */
-function machineBusySeconds(): number {
-  const cpu = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
-  const idle = cpu[3] + cpu[4];
-  return (cpu.reduce((a, b) => a + b, 0) - idle) / CLK_TCK;
-}
+const cpuTimes = (pid: number) => statCpuTimes(`/proc/${pid}/stat`);
 
 /** Resident memory of a process, bytes. */
 function rssBytes(pid: number): number {

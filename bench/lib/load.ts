@@ -1,16 +1,7 @@
-import fs from 'node:fs';
 import autocannon from 'autocannon';
+import { statCpuTimes } from './proc-cpu.js';
 
-/** CPU seconds a process (or one of its threads) has used: utime + stime from /proc, 10 ms resolution. */
-function cpuSeconds(statFile: string): number | undefined {
-  try {
-    // Fields after the parenthesised command name; utime and stime are the 12th and 13th of them.
-    const fields = fs.readFileSync(statFile, 'utf8').split(') ')[1].split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return undefined; // not Linux, or the process is gone
-  }
-}
+const cpuSeconds = (statFile: string) => statCpuTimes(statFile).total;
 
 /** Figures of one load run. */
 export interface LoadResult {
@@ -60,7 +51,7 @@ export async function load(
   const [total, main] = statFiles.map((f, k) => {
     const before = cpuBefore[k];
     const after = cpuSeconds(f);
-    return before === undefined || after === undefined || !result.requests.total ? undefined : ((after - before) * 1e6) / result.requests.total;
+    return Number.isNaN(before) || Number.isNaN(after) || !result.requests.total ? undefined : ((after - before) * 1e6) / result.requests.total;
   });
   return {
     label,

@@ -81,13 +81,12 @@ export class RetentionSweeper {
             const deleted = await this.deps.repo.deleteMany(accountId, deletions.map((d) => d.recording.id));
             report.deleted += deleted.length;
             const planned = new Map(deletions.map((d) => [d.recording.id, d]));
-            await inParallel(deleted, 32, async (r) => {
-              const due = planned.get(r.id)!;
-              // The deleted row does not say whether redacted copies existed; the candidate read does.
-              const gone = { ...r, redactedAudio: due.recording.redactedAudio };
-              await this.deps.recordings.removeMedia(gone);
-              await this.deps.events.publish('recording.deleted', gone);
-              await this.deps.onAction?.(due.planned, gone);
+            // The deleted row does not say whether redacted copies existed; the candidate read does.
+            const gone = deleted.map((r) => ({ ...r, redactedAudio: planned.get(r.id)!.recording.redactedAudio }));
+            await this.deps.recordings.removeMediaOf(gone);
+            await inParallel(gone, 32, async (r) => {
+              await this.deps.events.publish('recording.deleted', r);
+              await this.deps.onAction?.(planned.get(r.id)!.planned, r);
             });
           } catch (err) {
             report.errors += deletions.length;
@@ -160,7 +159,7 @@ export class RetentionSweeper {
    */
   private async finishPending(r: Recording, pending: 'archived' | 'media_deleted'): Promise<void> {
     const store = pending === 'archived' ? this.deps.stores.standard : this.deps.stores.of(r.storageClass);
-    await Promise.all(allMediaKeys(r.accountId, r.id).map((key) => store.delete(key)));
+    await store.deleteMany(allMediaKeys(r.accountId, r.id));
     if (pending === 'archived') await this.deps.events.publish('recording.archived', r, { dedupeKey: `archived:${r.id}` });
     else await this.deps.events.publish('recording.media_deleted', { ...r, media: {} }, { dedupeKey: `media_deleted:${r.id}` });
     await this.deps.repo.clearRetentionPending(r.id);

@@ -93,15 +93,23 @@ export class RecordingsService {
   }
 
   /** Deletes a removed recording's files from its tier; on a storage error, retries in the background. */
-  async removeMedia(deleted: Recording): Promise<void> {
-    const keys = Object.values(deleted.media).map((m) => m!.key);
-    const store = this.deps.stores.of(deleted.storageClass);
-    try {
-      await Promise.all(keys.map((k) => store.delete(k)));
-    } catch (err) {
-      // Storage hiccup: the row is gone, so retry the file removal in the background until it succeeds.
-      this.deps.log.warn({ err, recordingId: deleted.id }, 'media delete failed; queued for retry');
-      await this.deps.jobs.send('media.delete', { keys, storageClass: deleted.storageClass });
+  removeMedia(deleted: Recording): Promise<void> {
+    return this.removeMediaOf([deleted]);
+  }
+
+  /** `removeMedia` for many recordings: one batch removal per tier (a retention sweep's batch). */
+  async removeMediaOf(deleted: Recording[]): Promise<void> {
+    for (const storageClass of ['standard', 'archive'] as const) {
+      const ofTier = deleted.filter((r) => r.storageClass === storageClass);
+      const keys = ofTier.flatMap((r) => Object.values(r.media).map((m) => m!.key));
+      if (keys.length === 0) continue;
+      try {
+        await this.deps.stores.of(storageClass).deleteMany(keys);
+      } catch (err) {
+        // Storage hiccup: the rows are gone, so retry the file removal in the background until it succeeds.
+        this.deps.log.warn({ err, recordingIds: ofTier.slice(0, 20).map((r) => r.id), recordings: ofTier.length }, 'media delete failed; queued for retry');
+        await this.deps.jobs.send('media.delete', { keys, storageClass });
+      }
     }
   }
 

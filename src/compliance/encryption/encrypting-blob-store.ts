@@ -188,6 +188,11 @@ export class EncryptingBlobStore implements BlobStore {
     await this.deps.envelopes.delete(this.tier, key);
   }
 
+  async deleteMany(keys: string[]): Promise<void> {
+    await this.inner.deleteMany(keys);
+    await this.deps.envelopes.deleteMany(this.tier, keys);
+  }
+
   list(prefix: string): AsyncIterable<{ key: string; size: number }> {
     return this.inner.list(prefix);
   }

@@ -63,6 +63,7 @@ export interface EnvelopeRepository {
   /** A write failed: puts `prev` back (or removes the row when null) if the pending envelope is still this write's. */
   restore(tier: StorageClass, blobKey: string, noncePrefix: Buffer, prev: Envelope | null): Promise<void>;
   delete(tier: StorageClass, blobKey: string): Promise<void>;
+  deleteMany(tier: StorageClass, blobKeys: string[]): Promise<void>;
   /** Envelopes with a service-wrapped key under another master key than `activeKeyId`, after `after`, in key order. */
   listToRewrap(activeKeyId: string, after: EnvelopeCursor | null, limit: number): Promise<Envelope[]>;
   /** Replaces the service-wrapped key if it is still the one under `fromKeyId`; returns whether it did. */

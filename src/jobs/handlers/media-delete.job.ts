@@ -4,7 +4,6 @@ import type { JobHandler } from '../job-queue.js';
 /** media.delete: remove blobs of a deleted recording; deleting an absent key succeeds, so reruns are harmless. */
 export function mediaDeleteJob(stores: MediaStores): JobHandler<'media.delete'> {
   return async ({ keys, storageClass }) => {
-    const store = stores.of(storageClass ?? 'standard');
-    await Promise.all(keys.map((key) => store.delete(key)));
+    await stores.of(storageClass ?? 'standard').deleteMany(keys);
   };
 }

@@ -49,6 +49,12 @@ export interface BlobStore {
   stat(key: string): Promise<BlobStat | null>;
   /** Removes an object; removing an absent key is not an error. */
   delete(key: string): Promise<void>;
+  /**
+   * Removes many objects, absent ones included, sooner than one `delete` each (one
+   * request per 1,000 keys on S3, many unlinks at once on disk). Throws when any could
+   * not be removed; the others may be gone, and deleting again is harmless.
+   */
+  deleteMany(keys: string[]): Promise<void>;
   /** Lists keys under a prefix (for reconciliation). */
   list(prefix: string): AsyncIterable<{ key: string; size: number }>;
   /** A time-limited URL clients can fetch directly, where the backend has one (S3); undefined otherwise. */

@@ -61,6 +61,10 @@ export class MeteredBlobStore implements BlobStore {
     return this.inner.delete(key);
   }
 
+  deleteMany(keys: string[]): Promise<void> {
+    return this.inner.deleteMany(keys);
+  }
+
   list(prefix: string): AsyncIterable<{ key: string; size: number }> {
     return this.inner.list(prefix);
   }

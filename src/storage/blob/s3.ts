@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { PassThrough, Readable } from 'node:stream';
 import {
   DeleteObjectCommand,
+  DeleteObjectsCommand,
   GetObjectCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
@@ -128,6 +129,18 @@ export class S3BlobStore implements BlobStore {
 
   async delete(key: string): Promise<void> {
     await this.s3.send(new DeleteObjectCommand({ Bucket: this.location.bucket, Key: this.objectKey(key) }));
+  }
+
+  async deleteMany(keys: string[]): Promise<void> {
+    // DeleteObjects takes at most 1,000 keys; it reports failures per key in a 200 answer.
+    for (let i = 0; i < keys.length; i += 1000) {
+      const chunk = keys.slice(i, i + 1000);
+      const out = await this.s3.send(
+        new DeleteObjectsCommand({ Bucket: this.location.bucket, Delete: { Objects: chunk.map((key) => ({ Key: this.objectKey(key) })), Quiet: true } }),
+      );
+      const failed = out.Errors ?? [];
+      if (failed.length) throw new Error(`${failed.length} object(s) could not be deleted; first: ${failed[0].Key}: ${failed[0].Code} ${failed[0].Message ?? ''}`.trim());
+    }
   }
 
   async *list(prefix: string): AsyncIterable<{ key: string; size: number }> {

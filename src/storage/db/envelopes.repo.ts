@@ -142,6 +142,13 @@ export class KyselyEnvelopeRepository implements EnvelopeRepository {
     await this.db.deleteFrom('media_envelopes').where('tier', '=', tier).where('blob_key', '=', blobKey).execute();
   }
 
+  async deleteMany(tier: StorageClass, blobKeys: string[]): Promise<void> {
+    // Chunked: SQLite allows at most 32,766 bound parameters per statement.
+    for (let i = 0; i < blobKeys.length; i += 1000) {
+      await this.db.deleteFrom('media_envelopes').where('tier', '=', tier).where('blob_key', 'in', blobKeys.slice(i, i + 1000)).execute();
+    }
+  }
+
   async listToRewrap(activeKeyId: string, after: EnvelopeCursor | null, limit: number): Promise<Envelope[]> {
     let q = this.db
       .selectFrom('media_envelopes')

@@ -37,6 +37,7 @@ class MemoryStore implements BlobStore {
   }
   async stat(key: string) { const b = this.objects.get(key); return b ? { size: b.length } : null; }
   async delete(key: string) { this.objects.delete(key); }
+  async deleteMany(keys: string[]) { for (const key of keys) this.objects.delete(key); }
   async *list() {}
 }
 

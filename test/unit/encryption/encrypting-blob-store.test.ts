@@ -113,6 +113,17 @@ describe.each(['streamed', 'positional'])('EncryptingBlobStore, %s reads', (mode
     expect(await standard.stat('recordings/AC1/RE2.wav')).toBeNull();
   });
 
+  it('deleteMany removes the objects and their envelopes, absent keys included', async () => {
+    const { standard, raw, envelopes } = setup();
+    await standard.put('recordings/AC1/RE3.wav', randomBytes(100));
+    await standard.put('recordings/AC1/RE4.wav', randomBytes(100));
+    await standard.put('recordings/AC1/RE5.wav', randomBytes(100));
+    await standard.deleteMany(['recordings/AC1/RE3.wav', 'recordings/AC1/RE5.wav', 'recordings/AC1/absent.wav']);
+    expect([...raw.standard.objects.keys()]).toEqual(['recordings/AC1/RE4.wav']);
+    expect(envelopes.rows.size).toBe(1);
+    expect(await standard.stat('recordings/AC1/RE4.wav')).toMatchObject({ size: 100 });
+  });
+
   it('a flipped stored byte fails the read with an error, releases nothing of that chunk, and is logged', async () => {
     const { standard, raw, errors } = setup();
     const plaintext = randomBytes(3 * C);

@@ -90,4 +90,19 @@ describe.each(dialects)('envelope repository on %s', (dialect) => {
     await keys.set('AC1', null);
     expect(await keys.get('AC1')).toBeNull();
   });
+
+  it('deleteMany removes the named envelopes of one tier, in chunks, and nothing else', async () => {
+    const keys = Array.from({ length: 1203 }, (_, i) => `recordings/DM/${i}.wav`);
+    for (const key of keys) expect(await repo.claim(pending(key), null, new Date(Date.now() - 60_000))).toBe(true);
+    expect(await repo.claim(pending('recordings/DM/0.wav', { tier: 'archive' }), null, new Date(Date.now() - 60_000))).toBe(true);
+    await repo.deleteMany('standard', [...keys.slice(0, 1202), 'recordings/DM/absent.wav']);
+    expect(await repo.find('standard', keys[0])).toBeNull();
+    expect(await repo.find('standard', keys[1201])).toBeNull();
+    expect(await repo.find('standard', keys[1202])).not.toBeNull();
+    expect(await repo.find('archive', keys[0])).not.toBeNull();
+    await repo.deleteMany('standard', [keys[1202]]);
+    await repo.deleteMany('archive', [keys[0]]);
+    expect(await repo.find('standard', keys[1202])).toBeNull();
+    expect(await repo.find('archive', keys[0])).toBeNull();
+  });
 });

@@ -62,6 +62,10 @@ export class MemoryBlobStore implements BlobStore {
     return bytes ? { size: bytes.length } : null;
   }
 
+  async deleteMany(keys: string[]): Promise<void> {
+    for (const key of keys) this.objects.delete(key);
+  }
+
   async delete(key: string): Promise<void> {
     this.objects.delete(key);
   }
@@ -119,6 +123,10 @@ export class MemoryEnvelopeRepository implements EnvelopeRepository {
     if (!this.pending(tier, blobKey, noncePrefix)) return;
     if (prev) this.rows.set(id(tier, blobKey), { ...prev });
     else this.rows.delete(id(tier, blobKey));
+  }
+
+  async deleteMany(tier: StorageClass, blobKeys: string[]): Promise<void> {
+    for (const blobKey of blobKeys) this.rows.delete(id(tier, blobKey));
   }
 
   async delete(tier: StorageClass, blobKey: string): Promise<void> {
