@@ -18,7 +18,7 @@ import { freePort } from '../test/helpers/ports.js';
 import { load, printTable, type LoadResult } from './lib/load.js';
 import { seedRecordings } from './lib/seed-recordings.js';
 import { startNodeProcess, stopProcess } from './lib/spawn.js';
-import { commandCpuSeconds, cpuSeconds } from './lib/proc-cpu.js';
+import { commandCpuSeconds, cpuSeconds, machineBusySeconds } from './lib/proc-cpu.js';
 
 const { values } = parseArgs({
   options: {
@@ -68,8 +68,11 @@ for (const dir of new Set(mediaFiles.map((file) => path.dirname(file)))) fs.mkdi
 for (const file of mediaFiles) fs.writeFileSync(file, placeholder);
 console.log(`seeded in ${((performance.now() - t0) / 1000).toFixed(0)} s; ${due.toLocaleString()} recordings due`);
 
-/** Runs a `telefonie` command; `cpuSeconds` is its CPU time, last read just before it exited. */
-const cli = (args: string[]) =>
+/**
+ * Runs a `telefonie` command; `cpuSeconds` is its CPU time, last read just before it exited.
+ * `onOutput` runs when it prints (its report: the work is done, its database sessions still open).
+ */
+const cli = (args: string[], onOutput?: () => void) =>
   new Promise<{ code: number; stdout: string; cpuSeconds: number }>((resolve) => {
     const child = spawn(process.execPath, [...profileArgs, 'bin/telefonie.cjs', ...args], { env: { ...process.env, ...env } });
     let stdout = '';
@@ -79,6 +82,8 @@ const cli = (args: string[]) =>
       stdout += d;
       // The report is its last line: the work is done, the process is about to exit.
       cpu = cpuSeconds(child.pid!) || cpu;
+      onOutput?.();
+      onOutput = undefined;
     });
     child.stderr.pipe(process.stderr);
     child.on('exit', (code) => {
@@ -89,11 +94,14 @@ const cli = (args: string[]) =>
 
 /** CPU seconds of the API process, PostgreSQL and this process (the load generator) over one measured window. */
 const cpuWindow = (apiPid: number) => {
-  const read = () => ({ api: cpuSeconds(apiPid), postgres: commandCpuSeconds('postgres'), load: process.cpuUsage().user / 1e6 + process.cpuUsage().system / 1e6 });
+  const read = () => {
+    const own = process.cpuUsage();
+    return { api: cpuSeconds(apiPid), postgres: commandCpuSeconds('postgres'), load: (own.user + own.system) / 1e6, machine: machineBusySeconds() };
+  };
   const before = read();
   return () => {
     const after = read();
-    return { api: after.api - before.api, postgres: after.postgres - before.postgres, load: after.load - before.load };
+    return { api: after.api - before.api, postgres: after.postgres - before.postgres, load: after.load - before.load, machine: after.machine - before.machine };
   };
 };
 
@@ -103,7 +111,7 @@ const results: LoadResult[] = [];
 let sweepSeconds = 0;
 let report: Record<string, number> = {};
 let sweepCpu = 0;
-const windows: Array<{ seconds: number; cpu: { api: number; postgres: number; load: number } }> = [];
+const windows: Array<{ seconds: number; cpu: { api: number; postgres: number; load: number; machine: number } }> = [];
 try {
   const headers = { 'x-api-key': apiKey };
   // Read recordings the sweep keeps, so every answer is a 200 before and during the sweep.
@@ -127,10 +135,10 @@ try {
   const started = performance.now();
   t = started;
   cpu = cpuWindow(api.pid!);
-  const sweep = cli(['retention', 'sweep']);
+  // Read before the sweep's PostgreSQL sessions end: an exited backend takes its CPU time with it.
+  const sweep = cli(['retention', 'sweep'], () => windows.push({ seconds: (performance.now() - t) / 1000, cpu: cpu() }));
   const during = await load('GET /recordings/{id}, during the sweep', { url: `http://127.0.0.1:${apiPort}`, paths, headers, connections, seconds: 3600, until: sweep });
   const out = await sweep;
-  windows.push({ seconds: (performance.now() - t) / 1000, cpu: cpu() });
   sweepCpu = out.cpuSeconds;
   sweepSeconds = (performance.now() - started) / 1000;
   report = JSON.parse(out.stdout.trim().split('\n').at(-1) ?? '{}');
@@ -145,11 +153,16 @@ const runSeconds = (report.durationMs ?? sweepSeconds * 1000) / 1000;
 console.log(`  the sweep itself: ${runSeconds.toFixed(1)} s = ${((report.deleted ?? 0) / runSeconds).toFixed(0)} recordings processed (deleted) per second, ${((report.examined ?? 0) / runSeconds).toFixed(0)} examined per second (target >= 2,000 processed/s); ${sweepSeconds.toFixed(1)} s with process start-up\n`);
 printTable(results);
 // Where the two cores went: with the load generator beside the API, every core is busy in both
-// windows, so what the sweep and PostgreSQL take is what the API loses.
+// windows, so what the sweep and PostgreSQL take is what the API loses. The rest of the
+// machine's time is the kernel's own threads (the filesystem journal, loopback networking).
 const share = (s: number, w: { seconds: number }) => `${((s / w.seconds) * 100).toFixed(0)}%`;
-console.log(`\nCPU, % of one core:        API   PostgreSQL  load generator  sweep process`);
-console.log(`  no sweep:             ${share(windows[0].cpu.api, windows[0]).padStart(5)}  ${share(windows[0].cpu.postgres, windows[0]).padStart(10)}  ${share(windows[0].cpu.load, windows[0]).padStart(14)}  ${'-'.padStart(13)}`);
-console.log(`  during the sweep:     ${share(windows[1].cpu.api, windows[1]).padStart(5)}  ${share(windows[1].cpu.postgres, windows[1]).padStart(10)}  ${share(windows[1].cpu.load, windows[1]).padStart(14)}  ${share(sweepCpu, windows[1]).padStart(13)}`);
+console.log(`\nCPU, % of one core:        API   PostgreSQL  load generator  sweep process  whole machine`);
+const row = (label: string, w: (typeof windows)[number], sweepSeconds?: number) =>
+  console.log(
+    `  ${label.padEnd(20)} ${share(w.cpu.api, w).padStart(5)}  ${share(w.cpu.postgres, w).padStart(10)}  ${share(w.cpu.load, w).padStart(14)}  ${(sweepSeconds === undefined ? '-' : share(sweepSeconds, w)).padStart(13)}  ${share(w.cpu.machine, w).padStart(13)}`,
+  );
+row('no sweep:', windows[0]);
+row('during the sweep:', windows[1], sweepCpu);
 if (report.deleted) console.log(`  the sweep process: ${((sweepCpu * 1e6) / report.deleted).toFixed(0)} µs of CPU per deleted recording (its start-up included)`);
 const filesLeft = mediaFiles.filter((file) => fs.existsSync(file)).length;
 console.log(`\nmedia files of due recordings: ${mediaFiles.length.toLocaleString()} before the sweep, ${filesLeft.toLocaleString()} after`);

@@ -81,8 +81,9 @@ export class RetentionSweeper {
             const deleted = await this.deps.repo.deleteMany(accountId, deletions.map((d) => d.recording.id));
             report.deleted += deleted.length;
             const planned = new Map(deletions.map((d) => [d.recording.id, d]));
-            // The deleted row does not say whether redacted copies existed; the candidate read does.
-            const gone = deleted.map((r) => ({ ...r, redactedAudio: planned.get(r.id)!.recording.redactedAudio }));
+            // Events carry the recording as the candidate read saw it, moments ago; its files
+            // (what removal must act on) as the delete saw them.
+            const gone = deleted.map((d) => ({ ...planned.get(d.id)!.recording, storageClass: d.storageClass, media: d.media }));
             await this.deps.recordings.removeMediaOf(gone);
             await inParallel(gone, 32, async (r) => {
               await this.deps.events.publish('recording.deleted', r);

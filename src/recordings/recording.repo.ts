@@ -41,8 +41,12 @@ export interface RecordingRepository {
   clearRetentionPending(id: string): Promise<void>;
   /** Forgets an unheld recording's media (keeping its metadata) once, marking the follow-up pending; returns the recording as it was, or null. */
   clearMedia(id: string, now: Date): Promise<Recording | null>;
-  /** Deletes the unheld ones among these recordings of an account in one statement; returns the deleted. */
-  deleteMany(accountId: string, ids: string[]): Promise<Recording[]>;
+  /**
+   * Deletes the unheld ones among these recordings of an account in one statement; returns,
+   * for each deleted, what its files were as the delete saw them (the caller holds the rest:
+   * a retention sweep's batch deletes thousands a second, and whole rows back cost more than the delete).
+   */
+  deleteMany(accountId: string, ids: string[]): Promise<Array<Pick<Recording, 'id' | 'storageClass' | 'media'>>>;
   /** Deletes the row unless it is under legal hold; returns the deleted recording, or null when there was none. */
   delete(accountId: string, id: string): Promise<Recording | null>;
 }

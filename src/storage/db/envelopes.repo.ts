@@ -156,7 +156,8 @@ export class KyselyEnvelopeRepository implements EnvelopeRepository {
       .where('service_key_id', 'is not', null)
       .where('service_key_id', '!=', activeKeyId);
     if (after) {
-      q = q.where((eb) => eb.or([eb('tier', '>', after.tier), eb.and([eb('tier', '=', after.tier), eb('blob_key', '>', after.blobKey)])]));
+      // Row-value keyset: an index range on both databases (an OR of the two would be a filter).
+      q = q.where((eb) => eb(eb.refTuple('tier', 'blob_key'), '>', eb.tuple(after.tier, after.blobKey)));
     }
     const rows = await q.orderBy('tier').orderBy('blob_key').limit(limit).execute();
     return rows.map(envelopeFromRow);

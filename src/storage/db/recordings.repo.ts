@@ -13,13 +13,21 @@ function mediaFromRow(key: string | null, bytes: number | null, sha256: string |
   return key ? { key, bytes: bytes ?? 0, sha256: sha256 ?? '' } : undefined;
 }
 
-/** Maps a row to the domain type. */
-export function recordingFromRow(row: Row): Recording {
+type MediaRow = Pick<Row, 'wav_key' | 'wav_bytes' | 'wav_sha256' | 'mp3_key' | 'mp3_bytes' | 'mp3_sha256'>;
+
+/** The stored renditions a row names. */
+function mediaOfRow(row: MediaRow): Recording['media'] {
   const media: Recording['media'] = {};
   const wav = mediaFromRow(row.wav_key, row.wav_bytes, row.wav_sha256);
   const mp3 = mediaFromRow(row.mp3_key, row.mp3_bytes, row.mp3_sha256);
   if (wav) media.wav = wav;
   if (mp3) media.mp3 = mp3;
+  return media;
+}
+
+/** Maps a row to the domain type. */
+export function recordingFromRow(row: Row): Recording {
+  const media = mediaOfRow(row);
   const transcript = row as { transcription_status?: string | null; transcription_redacted_audio?: number | null };
   return {
     ...(transcript.transcription_status ? { transcriptionStatus: transcript.transcription_status } : {}),
@@ -273,10 +281,16 @@ export class KyselyRecordingRepository implements RecordingRepository {
     return Number(r.numUpdatedRows) > 0 ? before : null;
   }
 
-  async deleteMany(accountId: string, ids: string[]): Promise<Recording[]> {
+  async deleteMany(accountId: string, ids: string[]): Promise<Array<Pick<Recording, 'id' | 'storageClass' | 'media'>>> {
     if (ids.length === 0) return [];
-    const rows = await this.db.deleteFrom('recordings').where('account_id', '=', accountId).where('id', 'in', ids).where('held', '=', 0).returningAll().execute();
-    return rows.map(recordingFromRow);
+    const rows = await this.db
+      .deleteFrom('recordings')
+      .where('account_id', '=', accountId)
+      .where('id', 'in', ids)
+      .where('held', '=', 0)
+      .returning(['id', 'storage_class', 'wav_key', 'wav_bytes', 'wav_sha256', 'mp3_key', 'mp3_bytes', 'mp3_sha256'])
+      .execute();
+    return rows.map((row) => ({ id: row.id, storageClass: row.storage_class as Recording['storageClass'], media: mediaOfRow(row) }));
   }
 
   async delete(accountId: string, id: string): Promise<Recording | null> {
