@@ -3,8 +3,10 @@
 // wall-clock arrival, so every stream of a call shares one time origin; later
 // packets are placed by RTP timestamp, so silence suppression leaves gaps and
 // bursts do not shift audio. A packet whose timestamp placement strays from its
-// arrival by more than `reanchorMs` means the sender's clock jumped: it is placed
-// by arrival again. Every (re-)anchor is clamped to the end of audio already placed,
+// arrival by more than `reanchorMs` further than the previous packet's did means the
+// sender's clock jumped: it is placed by arrival again. (Judged packet to packet, not
+// against the anchor: an overloaded process that reads its sockets later and later
+// builds up seconds of delay one small step at a time, which is no jump.) Every (re-)anchor is clamped to the end of audio already placed,
 // so a new SSRC or a jump never overlaps earlier audio. The previous SSRC is kept
 // too, so its reordered stragglers after a change are placed by their old anchor.
 // Release is packet-driven: a packet leaves once a packet placed more than
@@ -242,7 +244,11 @@ export class JitterBuffer {
     const callTs = t.place(extTs);
     // Telephone events and stragglers of the previous SSRC never move the anchor.
     if (isEvent || t !== this.cur) return callTs;
-    if (this.noJump(t.drift(callTs, arrivalTicks))) return callTs;
+    const drift = t.drift(callTs, arrivalTicks);
+    if (this.noJump(drift - t.lastDrift)) {
+      t.lastDrift = drift;
+      return callTs;
+    }
     if (reordered) return NaN;
     this.timestampJumps++;
     t.ts.reset();
@@ -271,10 +277,10 @@ export class JitterBuffer {
 
   /** True when `ts` of track `t` would land within the re-anchor threshold of its arrival. */
   private fits(t: SsrcTrack, ts: number, arrivalTicks: number): boolean {
-    return this.noJump(t.drift(t.place(t.ts.peek(ts)), arrivalTicks));
+    return this.noJump(t.drift(t.place(t.ts.peek(ts)), arrivalTicks) - t.lastDrift);
   }
 
-  /** True when a drift (ticks) is within the threshold, or late by no more than the process's own receive lag allows. */
+  /** True when a change of drift (ticks) is within the threshold, or later by no more than the process's own receive lag allows. */
   private noJump(drift: number): boolean {
     if (drift <= this.reanchorTicks && drift >= -this.reanchorTicks) return true;
     return drift < 0 && -drift <= this.reanchorTicks + (this.receiveLagMs() * this.clockRate) / 1000;

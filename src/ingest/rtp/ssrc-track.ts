@@ -22,6 +22,14 @@ export class SsrcTrack {
    * overlapping audio already placed); drift is measured relative to it.
    */
   baseline = 0;
+  /**
+   * Drift (ticks) of the last packet placed by timestamp. A sender's clock jump moves the
+   * drift at once, between two packets; a receive backlog (this process reading its socket
+   * later and later while it is overloaded) moves it a little with each packet. Jumps are
+   * judged by the change from here, so a backlog that deepens past the threshold gradually
+   * is not mistaken for one.
+   */
+  lastDrift = 0;
 
   /** Start tracking a new SSRC from scratch. */
   start(ssrc: number): void {
@@ -38,6 +46,7 @@ export class SsrcTrack {
     this.anchorExtTs = extTs;
     this.anchorCallTs = callTs;
     this.baseline = callTs - arrivalTicks;
+    this.lastDrift = 0;
     this.unanchored = false;
   }
 

@@ -219,6 +219,19 @@ describe('JitterBuffer re-anchoring', () => {
     });
   });
 
+  it('keeps timestamp placement while a receive backlog deepens gradually past the threshold, then drains', () => {
+    // An overloaded process reads each packet 1 ms later than the one before: after 3,000
+    // packets it is 3 s behind (three times the re-anchor threshold), with no stall the
+    // lag gauge could see. Then it catches up in bursts of 2 ms per packet.
+    const { jb, out } = collectingBuffer();
+    let at = T0;
+    for (let k = 0; k < 3000; k++) jb.push(pcmu({ k }), (at += k === 0 ? 0 : 21));
+    for (let k = 3000; k < 4500; k++) jb.push(pcmu({ k }), (at = Math.max(T0 + 20 * k, at + 2)));
+    jb.drain();
+    expect(jb.stats()).toMatchObject({ timestampJumps: 0, released: 4500, late: 0, overlaps: 0 });
+    expect(out.map((it) => it.callTs)).toEqual(Array.from({ length: 4500 }, (_, k) => 800 + k * PTIME_TICKS));
+  });
+
   it('re-anchors by arrival on a forward timestamp jump of 10 minutes', () => {
     const { jb, out } = collectingBuffer();
     for (let k = 0; k < 20; k++) jb.push(pcmu({ k }), T0 + 20 * k);
