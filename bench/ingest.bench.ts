@@ -44,6 +44,8 @@ const { values } = parseArgs({
     teardown: { type: 'string', default: 'together' },
     verify: { type: 'string', default: 'all' },
     'keep-going': { type: 'boolean', default: false },
+    /** Appends the service's log (at info: one line per RTP stream at its end) to this file. */
+    'service-log': { type: 'string' },
     profile: { type: 'boolean', default: false },
     'no-baseline': { type: 'boolean', default: false },
   },
@@ -241,7 +243,7 @@ async function serviceRun(n: number, profileDir: string | undefined): Promise<Se
   const base = `http://127.0.0.1:${port}`;
   const env = {
     PORT: String(port), HOST: '127.0.0.1', PUBLIC_URL: base, DATA_DIR: dataDir, ROLES: 'api,ingest,worker', SIP_PORT: String(sipPort), SIP_HOST: '127.0.0.1',
-    RTP_PORT_MIN: String(RTP_PORT_MIN), RTP_PORT_MAX: String(RTP_PORT_MAX), LOG_LEVEL: 'warn', MEDIA_URL_SECRET: SECRET,
+    RTP_PORT_MIN: String(RTP_PORT_MIN), RTP_PORT_MAX: String(RTP_PORT_MAX), LOG_LEVEL: values['service-log'] ? 'info' : 'warn', MEDIA_URL_SECRET: SECRET,
   };
   const stallFile = path.join(dataDir, 'stalls.jsonl');
   const spawnedAt = Date.now();
@@ -251,6 +253,7 @@ async function serviceRun(n: number, profileDir: string | undefined): Promise<Se
     { ...env, UV_THREADPOOL_SIZE: process.env.UV_THREADPOOL_SIZE ?? '16', STALL_PROBE_FILE: stallFile, STALL_PROBE_MIN_MS: '100' },
     profileDir ? ['--cpu-prof', `--cpu-prof-dir=${path.join(profileDir, `service-${n}-calls`)}`] : [],
     ['./bench/lib/ingest-stall-probe.ts'],
+    values['service-log'] ? fs.openSync(values['service-log'], 'a') : 'ignore',
   ));
   try {
     await waitReady(service, `${base}/healthz`);

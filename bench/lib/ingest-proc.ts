@@ -3,15 +3,16 @@
 // took during a run is printed), and the kernel's UDP drop counters.
 import fs from 'node:fs';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { statCpuTimes } from './proc-cpu.js';
 
 /** Kernel clock ticks per second for /proc CPU times (USER_HZ, 100 on Linux x86-64). */
 const HZ = 100;
 
 /** Starts a TypeScript entry point (through tsx) with an IPC channel; `nodeArgs` go first (e.g. --cpu-prof), `preloads` are imported after tsx. */
-export function spawnTs(entry: string, env: Record<string, string> = {}, nodeArgs: string[] = [], preloads: string[] = []): ChildProcess {
+export function spawnTs(entry: string, env: Record<string, string> = {}, nodeArgs: string[] = [], preloads: string[] = [], stdout: 'ignore' | number = 'ignore'): ChildProcess {
   return spawn(process.execPath, [...nodeArgs, '--import', 'tsx', ...preloads.flatMap((p) => ['--import', p]), entry], {
     env: { ...process.env, ...env },
-    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+    stdio: ['ignore', stdout, 'inherit', 'ipc'],
   });
 }
 
@@ -67,14 +68,7 @@ export function stopChild(child: ChildProcess, graceMs = 60_000): Promise<void> 
 
 /** CPU time (user + system) of a process so far, ms (of its main thread only with `mainThreadOnly`); NaN when it is gone. */
 export function processCpuMs(pid: number, mainThreadOnly = false): number {
-  try {
-    const stat = fs.readFileSync(mainThreadOnly ? `/proc/${pid}/task/${pid}/stat` : `/proc/${pid}/stat`, 'latin1');
-    // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
-    const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return ((Number(rest[11]) + Number(rest[12])) * 1000) / HZ;
-  } catch {
-    return NaN;
-  }
+  return statCpuTimes(mainThreadOnly ? `/proc/${pid}/task/${pid}/stat` : `/proc/${pid}/stat`).total * 1000;
 }
 
 /** Resident set size of a process, bytes; NaN when it is gone. */

@@ -9,7 +9,10 @@
 // apart (Node's dgram gives no kernel receive timestamps), but the process knows when it
 // was itself behind: its timers run once per event-loop turn, so the time since the last
 // tick bounds how long a datagram can have waited unread. A stall is remembered for as long
-// again after it ends, while the burst it left behind drains.
+// again after it ends, while the burst it left behind drains. Stalls that follow each other
+// before that add up: a socket that was not reached in the burst after one stall can wait
+// through the next as well (500 calls on a slow two-core machine re-anchored 13 of 1,000
+// streams by about a second with no single stall over 1.0 s).
 
 /** Tracks event-loop turns with a 10 ms timer; lagMs() is the receive delay to allow for. */
 export class ReceiveLagGauge {
@@ -17,6 +20,9 @@ export class ReceiveLagGauge {
   /** The longest recent gap between ticks, and when it ended. */
   private stallMs = 0;
   private stallEndedMs = -Infinity;
+  /** Consecutive stalls added up, and when the last of them ended. */
+  private debtMs = 0;
+  private debtEndedMs = -Infinity;
   private timer: NodeJS.Timeout | null = null;
 
   constructor(
@@ -50,14 +56,20 @@ export class ReceiveLagGauge {
       this.stallMs = gap;
       this.stallEndedMs = now;
     }
+    // A stall: the timer came at least one whole period late.
+    if (gap >= 2 * this.tickMs) {
+      this.debtMs = now - this.debtEndedMs <= this.debtMs ? this.debtMs + gap : gap;
+      this.debtEndedMs = now;
+    }
   }
 
-  /** Milliseconds a datagram processed now may have waited unread: the current gap, or a stall that ended recently. */
+  /** Milliseconds a datagram processed now may have waited unread: the current gap, or recent stalls added up. */
   lagMs(): number {
     const now = this.now();
     const current = now - this.lastTickMs;
     const recent = now - this.stallEndedMs <= this.stallMs ? this.stallMs : 0;
-    return current > recent ? current : recent;
+    const debt = now - this.debtEndedMs <= this.debtMs ? this.debtMs : 0;
+    return Math.max(current, recent, debt);
   }
 }
 

@@ -1,5 +1,5 @@
 import { StreamResampler } from '../../media/resample.js';
-import { JitterBuffer, type TimelineItem } from './jitter-buffer.js';
+import { JitterBuffer, type JitterBufferStats, type TimelineItem } from './jitter-buffer.js';
 import { staticTicksOf } from './payload-ticks.js';
 import { TelephoneEventTracker, type DtmfEvent } from './telephone-event.js';
 import type { RtpPacket } from './rtp-packet.js';
@@ -77,6 +77,11 @@ export class RtpAudioStream {
   push(pkt: RtpPacket, arrivalMs: number): void {
     this.lastPacketMs = arrivalMs;
     this.jitter.push(pkt, arrivalMs);
+  }
+
+  /** Packet counters of the jitter buffer (since the last change of RTP clock rate). */
+  stats(): JitterBufferStats {
+    return this.jitter.stats();
   }
 
   /** Releases everything held (end of call). */

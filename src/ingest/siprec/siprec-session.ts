@@ -171,6 +171,12 @@ export class SiprecSession {
     this.legs.delete(leg.port);
     leg.receiver.stop();
     leg.stream?.drain();
+    // One line per stream, as rtpengine logs at teardown: what arrived and what the jitter
+    // buffer made of it (late, reordered, duplicates, SSRC changes, timestamp jumps re-anchored).
+    this.opts.log.info(
+      { callId: this.handle.call.callId, port: leg.port, channel: leg.channel, receiver: leg.receiver.stats(), ...(leg.stream ? { jitter: leg.stream.stats() } : {}) },
+      'rtp stream ended',
+    );
     try {
       leg.socket.close();
     } catch {

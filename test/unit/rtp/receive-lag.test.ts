@@ -34,6 +34,28 @@ describe('ReceiveLagGauge', () => {
     expect(gauge.lagMs()).toBe(10);
   });
 
+  it('adds up stalls that follow each other while the first is still remembered', () => {
+    let now = 1_000;
+    const gauge = new ReceiveLagGauge(() => now, 10);
+    gauge.tick();
+    const stall = (ms: number) => {
+      now += ms;
+      gauge.tick();
+    };
+    const tickFor = (ms: number) => {
+      for (let t = 0; t < ms; t += 10) stall(10);
+    };
+    stall(800);
+    tickFor(100);
+    stall(700);
+    tickFor(100);
+    expect(gauge.lagMs()).toBe(1_500);
+    tickFor(1_500); // 1.5 s after the last one ended, the run of stalls no longer counts
+    expect(gauge.lagMs()).toBe(10);
+    stall(300); // a lone stall later starts a new run
+    expect(gauge.lagMs()).toBe(300);
+  });
+
   it('runs its own unreferenced timer', async () => {
     const gauge = new ReceiveLagGauge(Date.now, 5).start();
     await new Promise((r) => setTimeout(r, 50));
