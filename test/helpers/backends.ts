@@ -4,6 +4,8 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import { openDatabase, type DatabaseHandle } from '../../src/storage/db/database.js';
+import { migrateToLatest } from '../../src/storage/db/migrator.js';
 
 /** Where a test's data lives: SQLite + disk always; PostgreSQL + S3 when the environment provides them. */
 export interface Backend {
@@ -88,6 +90,23 @@ export async function setupBackend(name: Backend['name']): Promise<Backend> {
     cleanup: async () => {
       await database.drop();
       fs.rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Dialects a repository test runs on: SQLite always, PostgreSQL when TEST_DATABASE_URL is set. */
+export const repositoryDialects = ['sqlite', ...(process.env.TEST_DATABASE_URL ? ['postgres'] : [])] as const;
+
+/** A migrated, empty database for a repository test: in-memory SQLite, or a fresh PostgreSQL database dropped by `close`. */
+export async function openMigratedDatabase(dialect: 'sqlite' | 'postgres'): Promise<{ handle: DatabaseHandle; close(): Promise<void> }> {
+  const created = dialect === 'postgres' ? await createTestDatabase() : undefined;
+  const handle = openDatabase(created?.url ?? 'sqlite::memory:');
+  await migrateToLatest(handle.db);
+  return {
+    handle,
+    async close() {
+      await handle.close();
+      await created?.drop();
     },
   };
 }

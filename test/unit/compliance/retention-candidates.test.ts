@@ -1,12 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openDatabase, type DatabaseHandle } from '../../../src/storage/db/database.js';
-import { migrateToLatest } from '../../../src/storage/db/migrator.js';
 import { KyselyRecordingRepository } from '../../../src/storage/db/recordings.repo.js';
 import { KyselyRetentionRepository } from '../../../src/storage/db/retention.repo.js';
 import { NEW_RECORDING_STORAGE, type Recording } from '../../../src/recordings/recording.js';
-import { createTestDatabase } from '../../helpers/backends.js';
+import { openMigratedDatabase, repositoryDialects } from '../../helpers/backends.js';
 
-const dialects = ['sqlite', ...(process.env.TEST_DATABASE_URL ? ['postgres'] : [])] as const;
 
 function recording(i: number, at: Date, status: Recording['status'] = 'completed'): Recording {
   return {
@@ -17,22 +14,15 @@ function recording(i: number, at: Date, status: Recording['status'] = 'completed
 
 // The sweep's keyset walk: every candidate exactly once, in (date_created, id) order, also
 // across a run of recordings sharing one timestamp (a bulk import), where only the id orders them.
-describe.each(dialects)('retention candidates on %s', (dialect) => {
-  let handle: DatabaseHandle;
-  let drop: (() => Promise<void>) | undefined;
+describe.each(repositoryDialects)('retention candidates on %s', (dialect) => {
+  let database: Awaited<ReturnType<typeof openMigratedDatabase>>;
   let retention: KyselyRetentionRepository;
   const old = new Date(Date.UTC(2026, 0, 1));
   const cutoff = new Date(Date.UTC(2026, 5, 1));
 
   beforeAll(async () => {
-    if (dialect === 'postgres') {
-      const created = await createTestDatabase();
-      drop = created.drop;
-      handle = openDatabase(created.url);
-    } else {
-      handle = openDatabase('sqlite::memory:');
-    }
-    await migrateToLatest(handle.db);
+    database = await openMigratedDatabase(dialect);
+    const handle = database.handle;
     await handle.db.insertInto('accounts').values({ id: 'A', name: 'a', created_at: '' }).execute();
     const repo = new KyselyRecordingRepository(handle);
     // 0-2 older, 3-12 share one timestamp, 13 newer than the cutoff, 14 live: 13 candidates.
@@ -42,10 +32,7 @@ describe.each(dialects)('retention candidates on %s', (dialect) => {
     await repo.insert(recording(14, old, 'in-progress'));
     retention = new KyselyRetentionRepository(handle.db);
   });
-  afterAll(async () => {
-    await handle.close();
-    await drop?.();
-  });
+  afterAll(async () => database.close());
 
   it('walks every due recording once, in order, in batches smaller than a run of equal timestamps', async () => {
     const seen: string[] = [];

@@ -1,10 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openDatabase, type DatabaseHandle } from '../../../src/storage/db/database.js';
-import { migrateToLatest } from '../../../src/storage/db/migrator.js';
+import type { DatabaseHandle } from '../../../src/storage/db/database.js';
 import { KyselyCustomerKeyRepository, KyselyEnvelopeRepository } from '../../../src/storage/db/envelopes.repo.js';
 import type { Envelope } from '../../../src/compliance/encryption/envelope.js';
-import { createTestDatabase } from '../../helpers/backends.js';
+import { openMigratedDatabase, repositoryDialects } from '../../helpers/backends.js';
 
 function pending(key: string, over: Partial<Envelope> = {}): Envelope {
   const now = new Date();
@@ -15,27 +14,16 @@ function pending(key: string, over: Partial<Envelope> = {}): Envelope {
 }
 const stored = { plaintextBytes: 5_000_000_000, plaintextSha256: 'a'.repeat(64), ciphertextBytes: 5_001_220_704, ciphertextSha256: 'b'.repeat(64) };
 
-const dialects = ['sqlite', ...(process.env.TEST_DATABASE_URL ? ['postgres'] : [])] as const;
-
-describe.each(dialects)('envelope repository on %s', (dialect) => {
+describe.each(repositoryDialects)('envelope repository on %s', (dialect) => {
+  let database: Awaited<ReturnType<typeof openMigratedDatabase>>;
   let handle: DatabaseHandle;
-  let drop: (() => Promise<void>) | undefined;
   let repo: KyselyEnvelopeRepository;
   beforeAll(async () => {
-    if (dialect === 'postgres') {
-      const created = await createTestDatabase();
-      drop = created.drop;
-      handle = openDatabase(created.url);
-    } else {
-      handle = openDatabase('sqlite::memory:');
-    }
-    await migrateToLatest(handle.db);
+    database = await openMigratedDatabase(dialect);
+    handle = database.handle;
     repo = new KyselyEnvelopeRepository(handle.db);
   });
-  afterAll(async () => {
-    await handle.close();
-    await drop?.();
-  });
+  afterAll(async () => database.close());
 
   it('claims once per writer, marks stored only for the claiming write, and round-trips every field', async () => {
     const first = pending('recordings/A/1.wav', { customerWrappedKey: randomBytes(256), customerKeyFingerprint: 'f'.repeat(64) });
