@@ -6,9 +6,10 @@
 // arrival by more than `reanchorMs` further than the previous packet's did means the
 // sender's clock jumped: it is placed by arrival again. (Judged packet to packet, not
 // against the anchor: an overloaded process that reads its sockets later and later
-// builds up seconds of delay one small step at a time, which is no jump.) Every (re-)anchor is clamped to the end of audio already placed,
-// so a new SSRC or a jump never overlaps earlier audio. The previous SSRC is kept
-// too, so its reordered stragglers after a change are placed by their old anchor.
+// builds up seconds of delay one small step at a time, which is no jump.) Every
+// (re-)anchor is clamped to the end of audio already placed, so a new SSRC or a jump
+// never overlaps earlier audio. The previous SSRC is kept too, so its reordered
+// stragglers after a change are placed by their old anchor.
 // Release is packet-driven: a packet leaves once a packet placed more than
 // `windowMs` later has arrived (no timers); flushOlderThan/drain cover streams that
 // go quiet or end.

@@ -102,9 +102,9 @@ export class LocalDiskBlobStore implements BlobStore {
   async deleteMany(keys: string[]): Promise<void> {
     // Unsafe keys are refused before any file goes.
     keys.forEach(assertSafeKey);
-    // Concurrent: an unlink of a real file waits on the filesystem's journal far longer than
-    // it computes (measured: 100-300 µs of wall time, 20-40 µs of CPU, each), so 16 at once
-    // on the thread pool finish a batch 2-4x sooner than one thread unlinking them in turn.
+    // Concurrent: an unlink of a real file waits on the filesystem's journal longer than it
+    // computes (measured on ext4: 100-300 µs of wall time each, one at a time; 16 at once on
+    // the thread pool, 140 µs per file, and no more CPU).
     await inParallel(keys, 16, (key) => this.delete(key));
   }
 

@@ -132,6 +132,8 @@ export class S3BlobStore implements BlobStore {
   }
 
   async deleteMany(keys: string[]): Promise<void> {
+    // Unsafe keys are refused before any object goes.
+    keys.forEach(assertSafeKey);
     // DeleteObjects takes at most 1,000 keys; it reports failures per key in a 200 answer.
     for (let i = 0; i < keys.length; i += 1000) {
       const chunk = keys.slice(i, i + 1000);
