@@ -3,10 +3,7 @@
 // took during a run is printed), and the kernel's UDP drop counters.
 import fs from 'node:fs';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { statCpuTimes } from './proc-cpu.js';
-
-/** Kernel clock ticks per second for /proc CPU times (USER_HZ, 100 on Linux x86-64). */
-const HZ = 100;
+import { machineCpuSeconds, statCpuTimes } from './proc-cpu.js';
 
 /** Starts a TypeScript entry point (through tsx) with an IPC channel; `nodeArgs` go first (e.g. --cpu-prof), `preloads` are imported after tsx. */
 export function spawnTs(entry: string, env: Record<string, string> = {}, nodeArgs: string[] = [], preloads: string[] = [], stdout: 'ignore' | number = 'ignore'): ChildProcess {
@@ -83,12 +80,8 @@ export function processRssBytes(pid: number): number {
 
 /** Whole-machine CPU so far: busy and total time summed over all cores, ms. */
 export function machineCpuMs(): { busy: number; total: number } {
-  const line = fs.readFileSync('/proc/stat', 'latin1').split('\n')[0];
-  const v = line.trim().split(/\s+/).slice(1).map(Number);
-  // user nice system idle iowait irq softirq steal (guest is already in user)
-  const idle = v[3] + (v[4] ?? 0);
-  const total = v.slice(0, 8).reduce((a, b) => a + b, 0);
-  return { busy: ((total - idle) * 1000) / HZ, total: (total * 1000) / HZ };
+  const { busy, total } = machineCpuSeconds();
+  return { busy: busy * 1000, total: total * 1000 };
 }
 
 /** The kernel's UDP counters (all sockets on the machine): datagrams dropped for a full receive buffer, and all receive errors. */

@@ -42,9 +42,16 @@ export function commandCpuSeconds(command: string): number {
   return total;
 }
 
-/** CPU seconds of the whole machine so far (all cores, busy only), from /proc/stat. */
+/** CPU seconds of the whole machine so far, summed over all cores: busy, and in all. */
+export function machineCpuSeconds(): { busy: number; total: number } {
+  const v = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+  // user nice system idle iowait irq softirq steal; guest time is already counted in user.
+  const idle = v[3] + (v[4] ?? 0);
+  const total = v.slice(0, 8).reduce((a, b) => a + b, 0);
+  return { busy: (total - idle) / CLK_TCK, total: total / CLK_TCK };
+}
+
+/** CPU seconds of the whole machine so far (all cores, busy only). */
 export function machineBusySeconds(): number {
-  const cpu = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
-  const idle = cpu[3] + cpu[4];
-  return (cpu.reduce((a, b) => a + b, 0) - idle) / CLK_TCK;
+  return machineCpuSeconds().busy;
 }
