@@ -1,9 +1,10 @@
 import { sql, type Kysely, type Selectable } from 'kysely';
+import type SqliteDatabase from 'better-sqlite3';
 import type { AuditEventsTable, Database } from './schema.js';
 import type { DatabaseHandle } from './database.js';
 import { chainHash, type AuditEntry, type AuditEvent } from '../../compliance/audit/audit-event.js';
 import type { AuditFilter, AuditRepository } from '../../compliance/audit/audit.repo.js';
-import { paged } from './paging.js';
+import { paged, pageTotal } from './paging.js';
 
 function fromRow(r: Selectable<AuditEventsTable>): AuditEvent {
   return {
@@ -39,6 +40,15 @@ function chainRows(entries: Array<AuditEntry & { id: string; at: string }>, seq:
 
 const COLUMNS = ['seq', 'id', 'at', 'account_id', 'actor', 'action', 'resource_type', 'resource_id', 'ip', 'details', 'prev_hash', 'hash'] as const;
 
+/** The three statements of a SQLite append, on the connection that runs it. */
+function prepareAppend(sqlite: SqliteDatabase.Database) {
+  return {
+    head: sqlite.prepare('SELECT last_seq, last_hash FROM audit_chain_head WHERE id = 1'),
+    insert: sqlite.prepare(`INSERT INTO audit_events (${COLUMNS.join(', ')}) VALUES (${COLUMNS.map(() => '?').join(', ')})`),
+    moveHead: sqlite.prepare('UPDATE audit_chain_head SET last_seq = ?, last_hash = ? WHERE id = 1'),
+  };
+}
+
 /**
  * AuditRepository on Kysely; the chain head row serialises appends across processes.
  * Appends (one event per API read) bypass Kysely's query builder, whose cost for an N-row
@@ -46,6 +56,9 @@ const COLUMNS = ['seq', 'id', 'at', 'account_id', 'actor', 'action', 'resource_t
  * synchronous transaction, PostgreSQL inserts the whole batch from column arrays.
  */
 export class KyselyAuditRepository implements AuditRepository {
+  /** Prepared once: preparing costs ~30 µs a statement, and small batches append often. */
+  private sqliteStatements?: ReturnType<typeof prepareAppend>;
+
   constructor(
     private readonly db: Kysely<Database>,
     /** Set on SQLite (DatabaseHandle.sqliteTransaction): appends take the synchronous path. */
@@ -69,12 +82,12 @@ export class KyselyAuditRepository implements AuditRepository {
   private appendSqlite(inTransaction: NonNullable<DatabaseHandle['sqliteTransaction']>, entries: Array<AuditEntry & { id: string; at: string }>): Promise<void> {
     // The IMMEDIATE transaction already holds the write lock: no other process can move the head.
     return inTransaction((sqlite) => {
-      const head = sqlite.prepare('SELECT last_seq, last_hash FROM audit_chain_head WHERE id = 1').get() as { last_seq: number; last_hash: string };
+      const statements = (this.sqliteStatements ??= prepareAppend(sqlite));
+      const head = statements.head.get() as { last_seq: number; last_hash: string };
       const rows = chainRows(entries, Number(head.last_seq), head.last_hash);
-      const insert = sqlite.prepare(`INSERT INTO audit_events (${COLUMNS.join(', ')}) VALUES (${COLUMNS.map(() => '?').join(', ')})`);
-      for (const r of rows) insert.run(COLUMNS.map((c) => r[c]));
+      for (const r of rows) statements.insert.run(COLUMNS.map((c) => r[c]));
       const last = rows[rows.length - 1];
-      sqlite.prepare('UPDATE audit_chain_head SET last_seq = ?, last_hash = ? WHERE id = 1').run(last.seq, last.hash);
+      statements.moveHead.run(last.seq, last.hash);
     });
   }
 
@@ -86,8 +99,8 @@ export class KyselyAuditRepository implements AuditRepository {
     if (filter.since) q = q.where('at', '>=', filter.since.toISOString());
     if (filter.until) q = q.where('at', '<', filter.until.toISOString());
     const rows = await paged(q.selectAll().orderBy('seq', 'desc'), page).execute();
-    const counted = await q.select(sql<number>`count(*)`.as('n')).executeTakeFirstOrThrow();
-    return { items: rows.map(fromRow), total: Number(counted.n) };
+    const total = await pageTotal(rows, page, async () => (await q.select(sql<number>`count(*)`.as('n')).executeTakeFirstOrThrow()).n);
+    return { items: rows.map(fromRow), total };
   }
 
   async batchAfter(afterSeq: number, limit: number): Promise<AuditEvent[]> {

@@ -2,7 +2,7 @@ import type { Kysely, Selectable, SelectQueryBuilder } from 'kysely';
 import type { CallsTable, Database } from './schema.js';
 import type { Call } from '../../calls/call.js';
 import type { CallFilter, CallRepository } from '../../calls/call.repo.js';
-import { paged } from './paging.js';
+import { paged, pageTotal } from './paging.js';
 
 function fromRow(row: Selectable<CallsTable>): Call {
   return {
@@ -62,8 +62,8 @@ export class KyselyCallRepository implements CallRepository {
       return out;
     };
     const rows = await paged(where(this.db.selectFrom('calls').selectAll()).orderBy('started_at', 'desc').orderBy('id', 'desc'), page).execute();
-    const counted = await where(this.db.selectFrom('calls').select((eb) => eb.fn.countAll<number>().as('n'))).executeTakeFirstOrThrow();
-    return { items: rows.map(fromRow), total: Number(counted.n) };
+    const total = await pageTotal(rows, page, async () => (await where(this.db.selectFrom('calls').select((eb) => eb.fn.countAll<number>().as('n'))).executeTakeFirstOrThrow()).n);
+    return { items: rows.map(fromRow), total };
   }
 
   async markEnded(id: string, at: Date): Promise<void> {

@@ -5,6 +5,7 @@ import pg from 'pg';
 import { Kysely, PostgresDialect, type CompiledQuery, type Driver, type PostgresDialectConfig } from 'kysely';
 import { CachedSqliteDialect } from './sqlite-dialect.js';
 import { startBackgroundCheckpoints } from './sqlite-checkpointer.js';
+import { preparedReader } from './pg-prepared.js';
 import { RecordingWriteSignal, RecordingWriteWatchingDriver } from './recording-writes.js';
 import type { Database } from './schema.js';
 
@@ -77,7 +78,7 @@ export function openDatabase(url: string, opts: OpenOptions = {}): DatabaseHandl
   pool.on('error', () => {}); // the idle case, already logged by the client's own listener
   const recordingWrites = new RecordingWriteSignal();
   const db = new Kysely<Database>({ dialect: new WatchedPostgresDialect({ pool }, recordingWrites) });
-  const read = async <R>(compiled: CompiledQuery): Promise<R[]> => (await pool.query(compiled.sql, compiled.parameters as unknown[])).rows as R[];
+  const read = preparedReader(pool);
   return { db, dialect: 'postgres', pool, read, recordingWrites, close: () => db.destroy() };
 }
 

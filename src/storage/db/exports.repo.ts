@@ -4,7 +4,7 @@ import type { ExportFilter, ExportFormat, ExportStatus, RecordingExport } from '
 import type { PageRequest, Recording } from '../../recordings/recording.js';
 import { recordingFromRow } from './recordings.repo.js';
 import type { Database, ExportsTable } from './schema.js';
-import { paged } from './paging.js';
+import { paged, pageTotal } from './paging.js';
 
 type Row = Selectable<ExportsTable>;
 
@@ -83,8 +83,8 @@ export class KyselyExportRepository implements ExportRepository {
     let base = this.db.selectFrom('exports').where('account_id', '=', accountId);
     if (filter.status) base = base.where('status', '=', filter.status);
     const rows = await paged(base.selectAll().orderBy('created_at', 'desc').orderBy('id', 'desc'), page).execute();
-    const counted = await base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
-    return { items: rows.map(fromRow), total: Number(counted.n) };
+    const total = await pageTotal(rows, page, async () => (await base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
+    return { items: rows.map(fromRow), total };
   }
 
   async update(id: string, patch: ExportPatch, now: Date, onlyIfStatus?: ExportStatus): Promise<boolean> {

@@ -15,3 +15,15 @@ export function integerParameter(value: unknown): RawBuilder<number> {
 export function paged<DB, TB extends keyof DB, O>(query: SelectQueryBuilder<DB, TB, O>, page: { page: number; size: number }): SelectQueryBuilder<DB, TB, O> {
   return query.limit(integerParameter(page.size)).offset(integerParameter((page.page - 1) * page.size));
 }
+
+/**
+ * The total behind a page of `rows`. A page shorter than `size` that is the first, or that
+ * holds rows, ends the result: the total is what lies before it plus its rows, with no
+ * COUNT query (a call's recordings, most filtered lists). Only a full page, or an empty
+ * page past the first, has to `count()`. From the same snapshot as the rows, too.
+ */
+export async function pageTotal(rows: readonly unknown[], page: { page: number; size: number }, count: () => Promise<number | string | bigint>): Promise<number> {
+  const before = (page.page - 1) * page.size;
+  if (rows.length < page.size && (rows.length > 0 || before === 0)) return before + rows.length;
+  return Number(await count());
+}

@@ -1,7 +1,7 @@
 import { PostgresAdapter, type CompiledQuery, type Kysely, type Selectable, type SelectQueryBuilder } from 'kysely';
 import { transcriptionStatusColumn, transcriptMatches, transcriptSnippet } from './transcript-search.js';
 import { reusableQuery } from './reusable-query.js';
-import { integerParameter, paged } from './paging.js';
+import { integerParameter, paged, pageTotal } from './paging.js';
 import type { Database, RecordingsTable } from './schema.js';
 import type { DatabaseHandle } from './database.js';
 import type { RecordingPatch, RecordingRepository } from '../../recordings/recording.repo.js';
@@ -162,8 +162,8 @@ export class KyselyRecordingRepository implements RecordingRepository {
       const queries = this.listQueries(present, filter.integrity);
       const values = present.map((key) => boundValue(filter, key));
       const rows = await this.read<Row>(queries.rows(accountId, ...values, page.size, (page.page - 1) * page.size));
-      const [counted] = await this.read<{ n: number }>(queries.count(accountId, ...values));
-      return { items: rows.map(recordingFromRow), total: Number(counted.n) };
+      const total = await pageTotal(rows, page, async () => (await this.read<{ n: number }>(queries.count(accountId, ...values)))[0].n);
+      return { items: rows.map(recordingFromRow), total };
     }
     return this.search(accountId, filter, page);
   }
@@ -207,12 +207,12 @@ export class KyselyRecordingRepository implements RecordingRepository {
       // id breaks ties between equal timestamps, so pages never overlap or skip.
       paged(applyFilter(select, accountId, filter, postgres).orderBy('date_created', 'desc').orderBy('id', 'desc'), page).compile(),
     );
-    const [counted] = await this.read<{ n: number }>(
-      applyFilter(this.db.selectFrom('recordings').select((eb) => eb.fn.countAll<number>().as('n')), accountId, filter, postgres).compile(),
+    const total = await pageTotal(rows, page, async () =>
+      (await this.read<{ n: number }>(applyFilter(this.db.selectFrom('recordings').select((eb) => eb.fn.countAll<number>().as('n')), accountId, filter, postgres).compile()))[0].n,
     );
     const snippets: Record<string, string> = {};
     for (const r of rows) if (r.transcript_snippet) snippets[r.id] = r.transcript_snippet;
-    return { items: rows.map(recordingFromRow), total: Number(counted.n), snippets };
+    return { items: rows.map(recordingFromRow), total, snippets };
   }
 
   async update(id: string, patch: RecordingPatch, now: Date, onlyIfStatus?: Recording['status']): Promise<boolean> {

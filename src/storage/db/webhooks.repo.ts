@@ -2,7 +2,7 @@ import type { Kysely, Selectable, SelectQueryBuilder } from 'kysely';
 import type { Database, WebhookDeliveriesTable, WebhookEndpointsTable } from './schema.js';
 import type { AttemptRecord, DeliveryFilter, WebhookRepository } from '../../webhooks/webhook.repo.js';
 import type { CallbackSecret, DeliveryStatus, WebhookDelivery, WebhookEndpoint } from '../../webhooks/webhook.js';
-import { paged } from './paging.js';
+import { paged, pageTotal } from './paging.js';
 
 type EndpointRow = Selectable<WebhookEndpointsTable>;
 type DeliveryRow = Selectable<WebhookDeliveriesTable>;
@@ -163,8 +163,8 @@ export class KyselyWebhookRepository implements WebhookRepository {
   async listDeliveries(accountId: string, filter: DeliveryFilter, page: { page: number; size: number }): Promise<{ items: WebhookDelivery[]; total: number }> {
     // id breaks ties between equal timestamps (one event's deliveries share one), so pages never overlap.
     const rows = await paged(applyFilter(this.db.selectFrom('webhook_deliveries').selectAll(), accountId, filter).orderBy('created_at', 'desc').orderBy('id', 'desc'), page).execute();
-    const counted = await applyFilter(this.db.selectFrom('webhook_deliveries').select((eb) => eb.fn.countAll<number>().as('n')), accountId, filter).executeTakeFirstOrThrow();
-    return { items: rows.map(deliveryFromRow), total: Number(counted.n) };
+    const total = await pageTotal(rows, page, async () => (await applyFilter(this.db.selectFrom('webhook_deliveries').select((eb) => eb.fn.countAll<number>().as('n')), accountId, filter).executeTakeFirstOrThrow()).n);
+    return { items: rows.map(deliveryFromRow), total };
   }
 
   async claimDelivery(id: string, now: Date, dueBy: Date, leaseUntil: Date): Promise<WebhookDelivery | null> {

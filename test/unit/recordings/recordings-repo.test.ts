@@ -36,6 +36,15 @@ describe('recordings repository paging (in-memory SQLite)', () => {
     expect(all.map((r) => r.id)).toEqual([...Array(30).keys()].reverse().map((i) => `RE${String(i).padStart(32, '0')}`));
   });
 
+  it('gives the same total on a full page, the last short page, exact multiples and a page past the end', async () => {
+    // 30 rows: pages of 10 end exactly on the last page; pages of 8 end short; page 9 is past the end.
+    for (const [page, size, rows] of [[1, 10, 10], [3, 10, 10], [4, 10, 0], [4, 8, 6], [9, 8, 0], [1, 30, 30], [1, 31, 30]]) {
+      const { items, total } = await repo.list('A', {}, { page, size });
+      expect([page, size, items.length, total]).toEqual([page, size, rows, 30]);
+    }
+    expect((await repo.list('A', { callId: 'CA-none' }, { page: 1, size: 10 })).total).toBe(0);
+  });
+
   it('counts all matches of a filter, not just the page', async () => {
     const { items, total } = await repo.list('A', { callId: 'CA1', status: 'completed' }, { page: 1, size: 2 });
     expect(items).toHaveLength(2);
