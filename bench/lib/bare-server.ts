@@ -24,6 +24,13 @@ const body = {
   },
 };
 app.get('/bare/:id', async () => body);
+// Calibration: the same answer after `us` microseconds of synchronous work, i.e. what a
+// fixed per-request cost beyond Fastify's does to req/s with the load generator on the same cores.
+app.get<{ Params: { us: string } }>('/bare-busy/:us/:id', async (request) => {
+  const until = performance.now() + Number(request.params.us) / 1000;
+  while (performance.now() < until);
+  return body;
+});
 app.get('/healthz', async () => ({ status: 'ok' }));
 await app.listen({ port: Number(process.env.PORT), host: '127.0.0.1' });
 process.on('SIGINT', () => process.exit(0));
