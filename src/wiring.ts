@@ -225,9 +225,9 @@ export async function createApp(config: Config, opts: WiringOptions = {}): Promi
   const retentionPolicies = new RetentionPoliciesService(retentionRepo, clock);
   const legalHolds = new LegalHoldsService(retentionRepo, clock);
   const auditRepo = new KyselyAuditRepository(database.db, database.sqliteTransaction);
-  // SQLite appends synchronously on the event loop: a batch of 500 held every request for
-  // ~17 ms (the list endpoint's p99); 64 bounds that stall to ~2 ms. PostgreSQL's append is
-  // asynchronous I/O, where bigger batches mean fewer round trips.
+  // SQLite appends synchronously on the event loop, ~25 µs an event: a batch of 500 held every
+  // request for ~12 ms, 64 for ~1.6 ms (bench:api p99 by id 13 -> 7-9 ms). PostgreSQL's append
+  // is asynchronous I/O, where bigger batches mean fewer round trips.
   const audit = new AuditLog(auditRepo, log, 100, database.dialect === 'sqlite' ? 64 : 500);
   const sweeper = new RetentionSweeper({
     retention: retentionRepo, repo, recordings, stores, events: recordingEvents, clock, log, batchSize: config.retentionBatchSize,
