@@ -35,7 +35,9 @@ import { LegalHoldsService } from './compliance/legal-holds.service.js';
 import { RetentionSweeper } from './compliance/retention-sweep.service.js';
 import { withinQuota } from './compliance/quota-policy.js';
 import { KyselyAuditRepository } from './storage/db/audit.repo.js';
-import { AuditLog } from './compliance/audit/audit-log.js';
+import { openAuditDatabase, type AuditDatabase } from './storage/db/audit-database.js';
+import { AuditWriterThread } from './storage/db/audit-writer-thread.js';
+import { AuditLog, inlineAppender } from './compliance/audit/audit-log.js';
 import type { AuditRepository } from './compliance/audit/audit.repo.js';
 import type { RecordingRepository } from './recordings/recording.repo.js';
 import { TrunksService } from './trunks/trunks.service.js';
@@ -113,6 +115,8 @@ export interface AppContext {
   webhooks: WebhooksService;
   audit: AuditLog;
   auditRepo: AuditRepository;
+  /** The audit trail's tables: the main database on PostgreSQL, a file of their own beside a SQLite one. */
+  auditDatabase: AuditDatabase;
   usage: UsageService;
   sweeper: RetentionSweeper;
   retentionPolicies: RetentionPoliciesService;
@@ -224,11 +228,14 @@ export async function createApp(config: Config, opts: WiringOptions = {}): Promi
   const retentionRepo = new KyselyRetentionRepository(database.db);
   const retentionPolicies = new RetentionPoliciesService(retentionRepo, clock);
   const legalHolds = new LegalHoldsService(retentionRepo, clock);
-  const auditRepo = new KyselyAuditRepository(database.db, database.sqliteTransaction);
-  // SQLite appends synchronously on the event loop, ~25 µs an event: a batch of 500 held every
-  // request for ~12 ms, 64 for ~1.6 ms (bench:api p99 by id 13 -> 7-9 ms). PostgreSQL's append
-  // is asynchronous I/O, where bigger batches mean fewer round trips.
-  const audit = new AuditLog(auditRepo, log, 100, database.dialect === 'sqlite' ? 64 : 500);
+  const auditDatabase = openAuditDatabase(database, config.databaseUrl);
+  const auditRepo = new KyselyAuditRepository(auditDatabase.handle.db, auditDatabase.handle.sqliteTransaction);
+  // Appends run on a thread of their own wherever another connection can reach the audit tables.
+  // Appending on the event loop instead (SQLite :memory:) costs ~25 µs an event: a batch of 500
+  // would hold every request for ~12 ms, 64 for ~1.6 ms.
+  const inline = inlineAppender(auditRepo);
+  const auditWriter = auditDatabase.url ? new AuditWriterThread(auditDatabase.url, inline, log) : undefined;
+  const audit = new AuditLog(auditWriter ?? inline, log, 100, auditWriter ? 500 : 64);
   const sweeper = new RetentionSweeper({
     retention: retentionRepo, repo, recordings, stores, events: recordingEvents, clock, log, batchSize: config.retentionBatchSize,
     onAction: async (action, r) => audit.record({ accountId: r.accountId, actor: 'system', action: `retention.${action.action}`, resourceType: 'recordings', resourceId: r.id, ip: null, details: { policy_id: action.policyId } }),
@@ -264,8 +271,9 @@ export async function createApp(config: Config, opts: WiringOptions = {}): Promi
 
   let shuttingDown = false;
   const ctx: AppContext = {
-    config, log, clock, metrics, database, blobs, stores, jobs, repo, accounts, recordings, renditions, transcripts, trunks, trunkGate, calls, liveRecordings, liveCalls, rules, control, bus, signer, secret, webhooks, events, webhookDeliverer, usage, sweeper, retentionPolicies, legalHolds, audit, auditRepo, encryption, customerKeys, integrity, exports: exportsService, exportBuilder,
+    config, log, clock, metrics, database, blobs, stores, jobs, repo, accounts, recordings, renditions, transcripts, trunks, trunkGate, calls, liveRecordings, liveCalls, rules, control, bus, signer, secret, webhooks, events, webhookDeliverer, usage, sweeper, retentionPolicies, legalHolds, audit, auditRepo, auditDatabase, encryption, customerKeys, integrity, exports: exportsService, exportBuilder,
     async start() {
+      auditWriter?.start();
       await jobs.start();
       if (config.roles.includes('worker')) {
         await registerJobHandlers(ctx);
@@ -351,9 +359,11 @@ export async function createApp(config: Config, opts: WiringOptions = {}): Promi
       await liveCalls.endAll('shutdown');
       await bus.close();
       await pgListener?.close();
-      await audit.flush();
       await flushScheduler.stop();
       await jobs.stop();
+      // Last: jobs (retention sweeps, integrity checks) audit what they did until they stop.
+      await audit.close();
+      await auditDatabase.close();
       await database.close();
     },
   };

@@ -42,8 +42,9 @@ const createdIds = new WeakMap<FastifyRequest, string>();
  * route, so a new route cannot forget to audit.
  */
 export function auditApiRequests(app: FastifyInstance, audit: AuditLog): void {
+  // Callback-style hooks: they run on every request, and an async hook costs a promise each.
   // A create has no id in its path: take the new resource's id from the 201 body.
-  app.addHook('onSend', async (request, reply, payload) => {
+  app.addHook('onSend', (request, reply, payload, done) => {
     if (reply.statusCode === 201 && typeof payload === 'string') {
       try {
         createdIds.set(request, String(JSON.parse(payload).id ?? ''));
@@ -51,22 +52,37 @@ export function auditApiRequests(app: FastifyInstance, audit: AuditLog): void {
         // not JSON: nothing to note
       }
     }
-    return payload;
+    done(null, payload);
   });
-  app.addHook('onResponse', async (request: FastifyRequest, reply) => {
+  // Each route's resource type and action, worked out once per route and method.
+  const routeNames = new Map<string, { action: string; resourceType: string | null }>();
+  app.addHook('onResponse', (request: FastifyRequest, reply, done) => {
     const principal = (request as { principal?: { accountId: string; keyId: string } | null }).principal;
-    if (!principal || reply.statusCode >= 400) return;
-    const route = request.routeOptions.url ?? request.url;
-    const params = Object.values((request.params ?? {}) as Record<string, string>);
-    audit.record({
-      accountId: principal.accountId,
-      actor: principal.keyId,
-      action: `${request.method} ${route}`,
-      resourceType: route.slice(API_PREFIX.length + 1).split('/')[0] || null,
-      resourceId: params[0] ?? (createdIds.get(request) || null),
-      ip: request.ip,
-      details: { status: reply.statusCode },
-    });
+    if (principal && reply.statusCode < 400) {
+      const route = request.routeOptions.url ?? request.url;
+      const key = `${request.method} ${route}`;
+      let names = routeNames.get(key);
+      if (!names) {
+        names = { action: key, resourceType: route.slice(API_PREFIX.length + 1).split('/')[0] || null };
+        // Only route patterns are kept: a bounded set (a raw URL is not).
+        if (request.routeOptions.url) routeNames.set(key, names);
+      }
+      let resourceId: string | undefined;
+      for (const k in request.params as Record<string, string>) {
+        resourceId = (request.params as Record<string, string>)[k];
+        break;
+      }
+      audit.record({
+        accountId: principal.accountId,
+        actor: principal.keyId,
+        action: names.action,
+        resourceType: names.resourceType,
+        resourceId: resourceId ?? (createdIds.get(request) || null),
+        ip: request.ip,
+        details: { status: reply.statusCode },
+      });
+    }
+    done();
   });
 }
 

@@ -28,7 +28,8 @@ async function withApp<T>(config: Config, fn: (app: AppContext) => Promise<T>): 
   try {
     return await fn(app);
   } finally {
-    await app.audit.flush();
+    await app.audit.close();
+    await app.auditDatabase.close();
     await app.database.close();
   }
 }

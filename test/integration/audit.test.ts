@@ -55,7 +55,7 @@ describe.each(backendNames())('the audit trail on %s', (backend) => {
     const events = JSON.parse(ok.stdout.trim()).events;
     expect(events).toBeGreaterThan(4);
 
-    const db = server.app.database.db;
+    const db = server.app.auditDatabase.handle.db;
     await sql`UPDATE audit_events SET details = '{"status":200,"edited":true}' WHERE seq = 3`.execute(db);
     const edited = await runCli(['audit', 'verify'], env);
     expect(edited.code).toBe(1);
