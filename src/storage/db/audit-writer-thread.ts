@@ -10,8 +10,9 @@ export type AuditWriterReply = { n: number; error?: string };
 
 /**
  * Appends audit batches from a worker thread with its own database connection, so the
- * chain's hashing and the inserts (one event per API read) leave the thread that answers requests. The thread starts
- * with the first batch or `start()`. Should it fail, appends run on `fallback` in this thread instead.
+ * chain's hashing and the inserts (one event per API read) leave the thread that answers
+ * requests. The thread starts with the first batch or `start()`. Should it fail, appends
+ * run on `fallback` in this thread instead.
  */
 export class AuditWriterThread implements AuditAppender {
   private worker?: Worker;
