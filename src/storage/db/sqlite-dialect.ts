@@ -1,5 +1,6 @@
 import type SqliteDatabase from 'better-sqlite3';
 import { RecordingWriteSignal, changesRecordings } from './recording-writes.js';
+import { rowFactory, type RowFactory } from './row-factory.js';
 import { CompiledQuery, SqliteDialect, type DatabaseConnection, type Driver, type QueryResult } from 'kysely';
 
 /**
@@ -102,6 +103,8 @@ export class QueuedSqliteDriver implements Driver {
 interface Prepared {
   statement: SqliteDatabase.Statement;
   changesRecordings: boolean;
+  /** For a reader: builds one row object from the raw array of its columns. */
+  toRow?: RowFactory;
 }
 
 class CachedSqliteConnection implements DatabaseConnection {
@@ -115,7 +118,12 @@ class CachedSqliteConnection implements DatabaseConnection {
   private prepare(sql: string): Prepared {
     let prepared = this.statements.get(sql);
     if (!prepared) {
-      prepared = { statement: this.sqlite.prepare(sql), changesRecordings: changesRecordings(sql) };
+      const statement = this.sqlite.prepare(sql);
+      prepared = { statement, changesRecordings: changesRecordings(sql) };
+      if (statement.reader) {
+        statement.raw(true);
+        prepared.toRow = rowFactory(statement.columns().map((c) => c.name));
+      }
       // Bounded; SQLite re-prepares a cached statement by itself after a schema change.
       if (this.statements.size >= 500) this.statements.delete(this.statements.keys().next().value!);
       this.statements.set(sql, prepared);
@@ -125,15 +133,26 @@ class CachedSqliteConnection implements DatabaseConnection {
 
   /** Rows of a compiled SELECT, synchronously. */
   readRows<R>(compiled: CompiledQuery): R[] {
-    return this.prepare(compiled.sql).statement.all(compiled.parameters as unknown[]) as R[];
+    return this.rowsOf<R>(this.prepare(compiled.sql), compiled.parameters as unknown[]);
+  }
+
+  private rowsOf<R>(prepared: Prepared, parameters: unknown[]): R[] {
+    const values = prepared.statement.all(parameters) as unknown[][];
+    if (values.length === 0) return [];
+    // A schema change re-prepares the statement inside SQLite: `SELECT *` may then have other columns.
+    if (values[0].length !== prepared.toRow!.columns.length) prepared.toRow = rowFactory(prepared.statement.columns().map((c) => c.name));
+    const rows = new Array<R>(values.length);
+    for (let i = 0; i < values.length; i++) rows[i] = prepared.toRow!(values[i]) as R;
+    return rows;
   }
 
   async executeQuery<R>(compiled: CompiledQuery): Promise<QueryResult<R>> {
-    const { statement, changesRecordings } = this.prepare(compiled.sql);
+    const prepared = this.prepare(compiled.sql);
+    const { statement, changesRecordings } = prepared;
     // Synchronous, and reads wait for a transaction to end: signalling the statement is enough.
     if (changesRecordings) this.recordingWrites.emit();
     const parameters = compiled.parameters as unknown[];
-    if (statement.reader) return { rows: statement.all(parameters) as R[] };
+    if (statement.reader) return { rows: this.rowsOf<R>(prepared, parameters) };
     const { changes, lastInsertRowid } = statement.run(parameters);
     return { numAffectedRows: BigInt(changes), insertId: BigInt(lastInsertRowid), rows: [] };
   }

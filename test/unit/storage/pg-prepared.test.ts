@@ -47,6 +47,19 @@ describe.skipIf(!process.env.TEST_DATABASE_URL)('preparedReader on PostgreSQL', 
     expect(named.rows[0].n).toBe(0);
   });
 
+  it('parses every column as pg itself does: numbers, bigints, dates, booleans, JSON, nulls, repeated names', async () => {
+    const read = preparedReader(pool);
+    const text = `SELECT 1::int AS i, 9007199254740991::bigint AS big, '2026-01-02T03:04:05Z'::timestamptz AS at, true AS yes,
+      '{"a":[1]}'::jsonb AS j, NULL::text AS nothing, 'x' AS dup, 'y' AS dup, $1::text AS param`;
+    const ours = await read(compiled(text, ['p']));
+    const pgs = (await pool.query(text, ['p'])).rows;
+    expect(ours).toEqual(pgs);
+    expect(ours[0]).toMatchObject({ i: 1, big: 9007199254740991, yes: true, j: { a: [1] }, nothing: null, dup: 'y', param: 'p' });
+    expect((ours[0] as { at: Date }).at.toISOString()).toBe('2026-01-02T03:04:05.000Z');
+    // The second run of the prepared text reuses the row shape and still reads the new values.
+    expect(await read(compiled(text, ['q']))).toMatchObject([{ param: 'q' }]);
+  });
+
   it('passes other errors through', async () => {
     const read = preparedReader(pool);
     await expect(read(compiled('SELECT * FROM missing_table'))).rejects.toMatchObject({ code: '42P01' });
