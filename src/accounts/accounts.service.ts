@@ -1,4 +1,5 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import { sha256Hex } from '../sha256.js';
 import type { Clock } from '../clock.js';
 import { DomainError } from '../errors.js';
 import { ID_PREFIX, newId } from '../ids.js';
@@ -12,7 +13,7 @@ export interface Principal {
 
 /** SHA-256 hex of a presented key. Keys carry 256 random bits, so no slow hash is needed. */
 export function hashApiKey(key: string): string {
-  return createHash('sha256').update(key).digest('hex');
+  return sha256Hex(key);
 }
 
 /**
@@ -57,6 +58,17 @@ export class AccountsService {
     if (!accountId) throw new DomainError('not_found', 'api_key_not_found', `no active API key ${keyId}`);
     this.cache.clear();
     return accountId;
+  }
+
+  /**
+   * The principal of a key looked up within the last `cacheSeconds` (null: unknown or
+   * revoked), or undefined when only `authenticate` can tell. Synchronous, for the hook
+   * every API request runs.
+   */
+  cachedPrincipal(apiKey: string): Principal | null | undefined {
+    if (apiKey.length > 200) return null;
+    const cached = this.cache.get(hashApiKey(apiKey));
+    return cached && cached.until > Date.now() ? cached.principal : undefined;
   }
 
   /** Resolves a presented key to its principal, or null for a missing, unknown or revoked key. */

@@ -80,12 +80,14 @@ export async function buildApiServer(deps: ApiDeps): Promise<FastifyInstance> {
   app.addSchema(TranscriptionSettingsSchema);
 
   // One log line per request that went wrong, and metrics for all of them, keyed by route template.
-  app.addHook('onResponse', async (request, reply) => {
+  // Callback-style: an async hook costs every request a promise.
+  app.addHook('onResponse', (request, reply, done) => {
     const route = request.routeOptions.url ?? 'unmatched';
     const seconds = reply.elapsedTime / 1000;
     deps.metrics.httpRequests.inc({ route, method: request.method, status: reply.statusCode });
     deps.metrics.httpDuration.observe({ route, method: request.method }, seconds);
     if (reply.statusCode >= 400) request.log.info({ method: request.method, url: request.url.split('?')[0], status: reply.statusCode, ms: Math.round(seconds * 1000) }, 'request');
+    done();
   });
 
   const api = deps.api;

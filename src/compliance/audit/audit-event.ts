@@ -1,4 +1,4 @@
-import * as crypto from 'node:crypto';
+import { sha256Hex } from '../../sha256.js';
 import { newId } from '../../ids.js';
 
 /** Something that happened to a recording or the account, and who did it. */
@@ -26,13 +26,6 @@ export interface AuditEvent extends AuditEntry {
 
 /** The hash the chain starts from. */
 export const GENESIS_HASH = '0'.repeat(64);
-
-// One-shot hashing (Node 20.12+) costs half of a Hash object's create-update-digest for
-// an event's few hundred bytes; older Node versions take the object path.
-const oneShotHash = (crypto as unknown as { hash?: (algorithm: string, data: string, encoding: 'hex') => string }).hash;
-const sha256Hex: (data: string) => string = oneShotHash
-  ? (data) => oneShotHash('sha256', data, 'hex')
-  : (data) => crypto.createHash('sha256').update(data).digest('hex');
 
 /**
  * SHA-256 over the previous hash and every field of the event in a fixed order, so

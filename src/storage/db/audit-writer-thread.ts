@@ -5,7 +5,7 @@ import type { AuditAppender } from '../../compliance/audit/audit-log.js';
 import { startModuleWorker } from '../../module-worker.js';
 
 export type AuditWriterRequest = { type: 'append'; n: number; batch: PackedAuditEntries } | { type: 'close' };
-/** `n` 0 says the thread is ready; otherwise it answers append `n`. */
+/** The answer to append `n`. */
 export type AuditWriterReply = { n: number; error?: string };
 
 /**
