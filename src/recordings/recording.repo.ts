@@ -21,6 +21,13 @@ export interface RecordingRepository {
   findById(accountId: string, id: string): Promise<Recording | null>;
   /** Unscoped lookup for jobs and signed media URLs (whose signature already names the recording). */
   findByIdUnscoped(id: string): Promise<Recording | null>;
+  /** These recordings, of any account, in no particular order; ids with no recording are left out. */
+  findManyByIdUnscoped(ids: string[]): Promise<Recording[]>;
+  /**
+   * The ids of one page of `list` (a filter without `q`), in its order, and the total: read
+   * from the filter's index alone, for callers that hold the recordings themselves.
+   */
+  listIds(accountId: string, filter: Omit<RecordingFilter, 'q'>, page: PageRequest): Promise<{ ids: string[]; total: number }>;
   /** With `filter.q`, `snippets` maps recording id → excerpt of its transcript around the match. */
   list(accountId: string, filter: RecordingFilter, page: PageRequest): Promise<{ items: Recording[]; total: number; snippets?: Record<string, string> }>;
   /**

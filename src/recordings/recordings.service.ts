@@ -13,8 +13,8 @@ import type { RecordingEventSink } from './recording-events.js';
 
 export interface RecordingsDeps {
   repo: RecordingRepository;
-  /** What `get` reads through (the recording cache); the repository when absent. */
-  reader?: Pick<RecordingRepository, 'findById'>;
+  /** What `get` and `list` read through (the recording cache); the repository when absent. */
+  reader?: Pick<RecordingRepository, 'findById' | 'list'>;
   blobs: BlobStore;
   stores: MediaStores;
   jobs: JobQueue;
@@ -36,7 +36,7 @@ export class RecordingsService {
 
   /** A page of the account's recordings, newest first, and the count of all matches. */
   list(accountId: string, filter: RecordingFilter, page: PageRequest): Promise<{ items: Recording[]; total: number; snippets?: Record<string, string> }> {
-    return this.deps.repo.list(accountId, filter, page);
+    return (this.deps.reader ?? this.deps.repo).list(accountId, filter, page);
   }
 
   /**

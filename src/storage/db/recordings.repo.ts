@@ -1,4 +1,4 @@
-import { PostgresAdapter, type CompiledQuery, type Kysely, type Selectable, type SelectQueryBuilder } from 'kysely';
+import { PostgresAdapter, sql, type CompiledQuery, type Kysely, type Selectable, type SelectQueryBuilder } from 'kysely';
 import { transcriptionStatusColumn, transcriptMatches, transcriptSnippet } from './transcript-search.js';
 import { reusableQuery } from './reusable-query.js';
 import { integerParameter, paged, pageTotal } from './paging.js';
@@ -94,9 +94,10 @@ function boundValue(filter: RecordingFilter, key: ValueFilter): unknown {
   return value instanceof Date ? value.toISOString() : value;
 }
 
-/** The compiled page and count queries of one filter shape, reused with new values. */
+/** The compiled page (whole rows, or ids alone) and count queries of one filter shape, reused with new values. */
 interface ListQueries {
   rows: (...args: unknown[]) => CompiledQuery;
+  ids: (...args: unknown[]) => CompiledQuery;
   count: (...args: unknown[]) => CompiledQuery;
 }
 
@@ -107,6 +108,9 @@ export class KyselyRecordingRepository implements RecordingRepository {
 
   private readonly byIdQuery: (id: string, accountId: string) => CompiledQuery;
   private readonly byIdUnscopedQuery: (id: string) => CompiledQuery;
+  /** Takes the ids as one parameter (a PostgreSQL array, a JSON array on SQLite): one prepared statement for any count. */
+  private readonly byIdsUnscopedQuery: (ids: unknown) => CompiledQuery;
+  private readonly postgres: boolean;
   /** By filter shape (see VALUE_FILTERS); building a list query costs more than running it. */
   private readonly listQueryShapes = new Map<string, ListQueries>();
 
@@ -118,6 +122,14 @@ export class KyselyRecordingRepository implements RecordingRepository {
     );
     // Every signed media download looks its recording up by id alone.
     this.byIdUnscopedQuery = reusableQuery(1, (id: string) => this.db.selectFrom('recordings').selectAll().select(transcriptionStatusColumn()).where('id', '=', id));
+    this.postgres = this.db.getExecutor().adapter instanceof PostgresAdapter;
+    this.byIdsUnscopedQuery = reusableQuery(1, (ids: unknown) =>
+      this.db
+        .selectFrom('recordings')
+        .selectAll()
+        .select(transcriptionStatusColumn())
+        .where(this.postgres ? sql<boolean>`id = any(${ids}::text[])` : sql<boolean>`id in (select value from json_each(${ids}))`),
+    );
   }
 
   async insert(r: Recording): Promise<void> {
@@ -156,23 +168,38 @@ export class KyselyRecordingRepository implements RecordingRepository {
     return row ? recordingFromRow(row) : null;
   }
 
+  async findManyByIdUnscoped(ids: string[]): Promise<Recording[]> {
+    if (ids.length === 0) return [];
+    const rows = await this.read<Row>(this.byIdsUnscopedQuery(this.postgres ? ids : JSON.stringify(ids)));
+    return rows.map(recordingFromRow);
+  }
+
   async list(accountId: string, filter: RecordingFilter, page: PageRequest): Promise<{ items: Recording[]; total: number; snippets?: Record<string, string> }> {
-    if (filter.q === undefined) {
-      const present = VALUE_FILTERS.filter((key) => filter[key] !== undefined);
-      const queries = this.listQueries(present, filter.integrity);
-      const values = present.map((key) => boundValue(filter, key));
-      const rows = await this.read<Row>(queries.rows(accountId, ...values, page.size, (page.page - 1) * page.size));
-      const total = await pageTotal(rows, page, async () => (await this.read<{ n: number }>(queries.count(accountId, ...values)))[0].n);
-      return { items: rows.map(recordingFromRow), total };
-    }
-    return this.search(accountId, filter, page);
+    if (filter.q !== undefined) return this.search(accountId, filter, page);
+    const { rows, total } = await this.listPage<Row>('rows', accountId, filter, page);
+    return { items: rows.map(recordingFromRow), total };
+  }
+
+  async listIds(accountId: string, filter: Omit<RecordingFilter, 'q'>, page: PageRequest): Promise<{ ids: string[]; total: number }> {
+    const { rows, total } = await this.listPage<{ id: string }>('ids', accountId, filter, page);
+    return { ids: rows.map((r) => r.id), total };
+  }
+
+  /** One page of a filter without `q` (whole rows or ids), and the count of all matches. */
+  private async listPage<R>(what: 'rows' | 'ids', accountId: string, filter: Omit<RecordingFilter, 'q'>, page: PageRequest): Promise<{ rows: R[]; total: number }> {
+    const present = VALUE_FILTERS.filter((key) => filter[key] !== undefined);
+    const queries = this.listQueries(present, filter.integrity);
+    const values = present.map((key) => boundValue(filter, key));
+    const rows = await this.read<R>(queries[what](accountId, ...values, page.size, (page.page - 1) * page.size));
+    const total = await pageTotal(rows, page, async () => (await this.read<{ n: number }>(queries.count(accountId, ...values)))[0].n);
+    return { rows, total };
   }
 
   private listQueries(present: ValueFilter[], integrity: RecordingFilter['integrity']): ListQueries {
     const shape = `${present.join(',')}|${integrity ?? ''}`;
     let queries = this.listQueryShapes.get(shape);
     if (!queries) {
-      const postgres = this.db.getExecutor().adapter instanceof PostgresAdapter;
+      const postgres = this.postgres;
       // The builders see each present filter's value as an opaque argument (dates included).
       const filterOf = (values: unknown[]): RecordingFilter => {
         const filter: Record<string, unknown> = { integrity };
@@ -180,15 +207,19 @@ export class KyselyRecordingRepository implements RecordingRepository {
         return filter as RecordingFilter;
       };
       const arity = 1 + present.length;
-      queries = {
-        rows: reusableQuery(arity + 2, (accountId: unknown, ...rest: unknown[]) =>
-          applyFilter(this.db.selectFrom('recordings').selectAll().select(transcriptionStatusColumn()), accountId as string, filterOf(rest), postgres)
+      const page = <O>(select: SelectQueryBuilder<Database, 'recordings', O>) =>
+        reusableQuery(arity + 2, (accountId: unknown, ...rest: unknown[]) =>
+          applyFilter(select, accountId as string, filterOf(rest), postgres)
             // id breaks ties between equal timestamps, so pages never overlap or skip.
             .orderBy('date_created', 'desc')
             .orderBy('id', 'desc')
             .limit(integerParameter(rest[present.length]))
             .offset(integerParameter(rest[present.length + 1])),
-        ),
+        );
+      queries = {
+        rows: page(this.db.selectFrom('recordings').selectAll().select(transcriptionStatusColumn())),
+        // The filters' indexes end with (date_created, id): the ids of a page come from the index alone.
+        ids: page(this.db.selectFrom('recordings').select('id')),
         count: reusableQuery(arity, (accountId: unknown, ...rest: unknown[]) =>
           applyFilter(this.db.selectFrom('recordings').select((eb) => eb.fn.countAll<number>().as('n')), accountId as string, filterOf(rest), postgres),
         ),
@@ -200,7 +231,7 @@ export class KyselyRecordingRepository implements RecordingRepository {
 
   /** Full-text search: built per request, as the search terms appear more than once in the SQL. */
   private async search(accountId: string, filter: RecordingFilter, page: PageRequest): Promise<{ items: Recording[]; total: number; snippets: Record<string, string> }> {
-    const postgres = this.db.getExecutor().adapter instanceof PostgresAdapter;
+    const postgres = this.postgres;
     let select = this.db.selectFrom('recordings').selectAll().select(transcriptionStatusColumn());
     select = select.select(transcriptSnippet(postgres, filter.q!).as('transcript_snippet')) as unknown as typeof select;
     const rows = await this.read<Row & { transcript_snippet?: string | null }>(
