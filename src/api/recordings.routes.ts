@@ -83,7 +83,12 @@ export async function recordingsRoutes(app: FastifyInstance, deps: RecordingsRou
         response: { 200: Type.Ref(RecordingSchema), ...problemResponses(401, 404) },
       },
     },
-    async (request) => deps.viewer.view(await deps.recordings.get(principalOf(request).accountId, request.params.recording_id)),
+    async (request, reply) => {
+      const recording = await deps.recordings.get(principalOf(request).accountId, request.params.recording_id);
+      // Serialised by this route's response schema, as Fastify would; a string is sent as it is.
+      const body = deps.viewer.rendered(recording, (view) => reply.serialize(view) as string);
+      return reply.type('application/json; charset=utf-8').send(body);
+    },
   );
 
   app.delete<{ Params: Static<typeof RecordingIdParams> }>(

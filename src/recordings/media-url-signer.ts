@@ -43,8 +43,7 @@ export class MediaUrlSigner {
    * spares an HMAC per read and lets clients and proxies cache them.
    */
   urlFor(recordingId: string, format: SignedMediaFormat): string {
-    const step = this.expiryStepSeconds;
-    const expires = Math.floor((Math.floor(this.clock.now().getTime() / 1000) + this.ttlSeconds) / step) * step;
+    const expires = this.currentExpiry();
     const cacheKey = `${recordingId}.${format}`;
     const cached = this.cache.get(cacheKey);
     if (cached && cached.expires === expires) return cached.url;
@@ -54,6 +53,12 @@ export class MediaUrlSigner {
     if (this.cache.size >= 20_000) this.cache.clear();
     this.cache.set(cacheKey, { expires, url });
     return url;
+  }
+
+  /** The expiry (Unix seconds) URLs signed now carry; it moves once per rounding step. */
+  currentExpiry(): number {
+    const step = this.expiryStepSeconds;
+    return Math.floor((Math.floor(this.clock.now().getTime() / 1000) + this.ttlSeconds) / step) * step;
   }
 
   /** True only for an unexpired URL signed by the current or a previous secret; never says which check failed. */
