@@ -22,7 +22,8 @@ export class RecordingViewer {
    * The view of `r` serialised by `serialize` (the route's response serializer). For a
    * recording from the recording cache the text is kept until its signed URLs' expiry moves
    * (at most a minute): `GET /recordings/{id}` then skips building and serialising the view,
-   * ~5 µs of its ~40 on the event loop.
+   * ~5 µs of its ~40 on the event loop. The kept text is whatever `serialize` first made of
+   * it, so this serves one response shape: that route's.
    */
   rendered(r: Recording, serialize: (view: RecordingView) => string): string {
     if (!Object.isFrozen(r)) return serialize(this.view(r));
