@@ -67,8 +67,12 @@ export class AccountsService {
    */
   cachedPrincipal(apiKey: string): Principal | null | undefined {
     if (apiKey.length > 200) return null;
-    const cached = this.cache.get(hashApiKey(apiKey));
-    return cached && cached.until > Date.now() ? cached.principal : undefined;
+    return this.cachedByHash(hashApiKey(apiKey), Date.now());
+  }
+
+  private cachedByHash(hash: string, nowMs: number): Principal | null | undefined {
+    const cached = this.cache.get(hash);
+    return cached && cached.until > nowMs ? cached.principal : undefined;
   }
 
   /** Resolves a presented key to its principal, or null for a missing, unknown or revoked key. */
@@ -76,8 +80,8 @@ export class AccountsService {
     if (!apiKey || apiKey.length > 200) return null;
     const hash = hashApiKey(apiKey);
     const nowMs = Date.now();
-    const cached = this.cache.get(hash);
-    if (cached && cached.until > nowMs) return cached.principal;
+    const cached = this.cachedByHash(hash, nowMs);
+    if (cached !== undefined) return cached;
     const record = await this.repo.findActiveKeyByHash(hash);
     const principal = record ? { accountId: record.accountId, keyId: record.id } : null;
     if (this.cacheSeconds > 0) {
