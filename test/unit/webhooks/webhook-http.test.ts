@@ -2,6 +2,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { postWebhook } from '../../../src/webhooks/webhook-http.js';
+import { freePort } from '../../helpers/ports.js';
 
 describe('webhook HTTP attempts', () => {
   let server: http.Server;
@@ -45,10 +46,7 @@ describe('webhook HTTP attempts', () => {
     const started = Date.now();
     expect(await postWebhook(`${base}/hang`, '{}', {}, 300)).toEqual({ statusCode: null, error: 'timed out after 0.3 s' });
     expect(Date.now() - started).toBeLessThan(2000);
-    const closed = http.createServer();
-    await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
-    const port = (closed.address() as AddressInfo).port;
-    await new Promise((r) => closed.close(r));
+    const port = await freePort(); // below the ephemeral range, so no outgoing connection takes it meanwhile
     expect(await postWebhook(`http://127.0.0.1:${port}/`, '{}', {}, 2000)).toEqual({ statusCode: null, error: 'ECONNREFUSED' });
   });
 });
