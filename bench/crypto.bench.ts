@@ -98,12 +98,12 @@ console.log(`${minutes}-minute 8 kHz stereo WAV: ${(wav.length / 1e6).toFixed(1)
 try {
   // The plain recording is stored before encryption is enabled, the encrypted one after: the
   // same server process then serves both (a plain file has no envelope and is read as is).
-  let server = await startProcess('bin/server.cjs', env, `${base}/healthz`);
+  let server = await startProcess('bin/serve', env, `${base}/healthz`);
   const t0 = performance.now();
   const plain = await uploadAndWait(apiKey, wav);
   console.log(`stored the plain recording in ${((performance.now() - t0) / 1000).toFixed(1)} s (upload + MP3)`);
   await stopProcess(server);
-  server = await startProcess('bin/server.cjs', { ...env, ...encryptionEnv }, `${base}/healthz`);
+  server = await startProcess('bin/serve', { ...env, ...encryptionEnv }, `${base}/healthz`);
   const t1 = performance.now();
   const encrypted = await uploadAndWait(apiKey, wav);
   console.log(`stored the encrypted recording in ${((performance.now() - t1) / 1000).toFixed(1)} s (upload + MP3)`);

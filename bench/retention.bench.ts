@@ -106,7 +106,7 @@ const cpuWindow = (apiPid: number) => {
 };
 
 const apiPort = await freePort();
-const api = await startNodeProcess('bin/server.cjs', { ...env, PORT: String(apiPort), HOST: '127.0.0.1', ROLES: 'api' }, `http://127.0.0.1:${apiPort}/healthz`, profileArgs);
+const api = await startNodeProcess('bin/serve', { ...env, PORT: String(apiPort), HOST: '127.0.0.1', ROLES: 'api' }, `http://127.0.0.1:${apiPort}/healthz`, profileArgs);
 const results: LoadResult[] = [];
 let sweepSeconds = 0;
 let report: Record<string, number> = {};

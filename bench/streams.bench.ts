@@ -159,7 +159,7 @@ const sinkPort = await freePort();
 const servicePort = await freePort();
 const sink = values['no-baseline'] ? undefined : await startNodeProcess('bench/lib/streams-sink.ts', { PORT: String(sinkPort) }, `http://127.0.0.1:${sinkPort}/healthz`);
 const service = await startNodeProcess(
-  'bin/server.cjs',
+  'bin/serve',
   {
     PORT: String(servicePort), HOST: '127.0.0.1', PUBLIC_URL: `http://127.0.0.1:${servicePort}`, DATA_DIR: dataDir, DATABASE_URL: databaseUrl, ROLES: 'ingest', LOG_LEVEL: 'warn',
     MEDIA_URL_SECRET: 'bench-secret-0123456789abcdef', SIP_PORT: '0', SIP_HOST: '127.0.0.1',

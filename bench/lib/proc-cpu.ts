@@ -55,3 +55,21 @@ export function machineCpuSeconds(): { busy: number; total: number } {
 export function machineBusySeconds(): number {
   return machineCpuSeconds().busy;
 }
+
+/**
+ * Waits until the whole machine is quiet (less than `cores` of a core busy over a whole
+ * `windowMs`), so that work left from a previous phase does not weigh on the next measurement:
+ * the API's audit writer draining its backlog, PostgreSQL's autovacuum after the audit inserts.
+ * Resolves with the seconds waited; gives up after `timeoutMs`.
+ */
+export async function waitForQuietMachine(opts: { cores?: number; windowMs?: number; timeoutMs?: number } = {}): Promise<number> {
+  const { cores = 0.1, windowMs = 500, timeoutMs = 60_000 } = opts;
+  const started = performance.now();
+  for (;;) {
+    const before = machineBusySeconds();
+    await new Promise((r) => setTimeout(r, windowMs));
+    const busy = machineBusySeconds() - before;
+    const waited = (performance.now() - started) / 1000;
+    if (busy < cores * (windowMs / 1000) || waited * 1000 >= timeoutMs) return waited;
+  }
+}

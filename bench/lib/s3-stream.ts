@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { freePort } from '../../test/helpers/ports.js';
 
@@ -32,8 +32,12 @@ export async function startS3rver(): Promise<{ storageUrl: string; endpoint: str
   };
 }
 
+/** How a benchmark downloads: Node's own fetch (in this process), or curl (a process of its own). */
+export type DownloadClient = 'fetch' | 'curl';
+
 /** Downloads a URL to nowhere and returns the throughput in MB/s. */
-export async function timeDownload(url: string): Promise<{ mbPerSec: number; bytes: number; ms: number }> {
+export async function timeDownload(url: string, client: DownloadClient = 'fetch'): Promise<{ mbPerSec: number; bytes: number; ms: number }> {
+  if (client === 'curl') return curlDownload(url);
   const t0 = performance.now();
   const res = await fetch(url);
   if (!res.ok) throw new Error(`GET ${url}: ${res.status}`);
@@ -41,4 +45,22 @@ export async function timeDownload(url: string): Promise<{ mbPerSec: number; byt
   for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) bytes += chunk.length;
   const ms = performance.now() - t0;
   return { mbPerSec: bytes / 1e6 / (ms / 1000), bytes, ms };
+}
+
+/** Whether curl can be run here. */
+export function hasCurl(): boolean {
+  return spawnSync('curl', ['--version']).status === 0;
+}
+
+/** curl's own timing of a download to /dev/null (from sending the request to the last byte). */
+async function curlDownload(url: string): Promise<{ mbPerSec: number; bytes: number; ms: number }> {
+  const child = spawn('curl', ['--silent', '--show-error', '--fail', '--output', '/dev/null', '--write-out', '%{size_download} %{time_total}', url]);
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (d) => (out += d));
+  child.stderr.on('data', (d) => (err += d));
+  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+  if (code !== 0) throw new Error(`curl ${url}: exit ${code} ${err.trim()}`);
+  const [bytes, seconds] = out.trim().split(' ').map(Number);
+  return { mbPerSec: bytes / 1e6 / seconds, bytes, ms: seconds * 1000 };
 }

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import { spawn, type ChildProcess } from 'node:child_process';
 
-/** Starts an entry point (bin/server.cjs, or a TypeScript file) in its own process and resolves once `readyUrl` answers. */
+/** Starts an entry point (bin/serve, bin/server.cjs, or a TypeScript file) in its own process and resolves once `readyUrl` answers. */
 export function startProcess(entry: string, env: Record<string, string>, readyUrl: string): Promise<ChildProcess> {
   return startNodeProcess(entry, env, readyUrl);
 }
@@ -12,9 +12,11 @@ export function startProcess(entry: string, env: Record<string, string>, readyUr
  */
 export async function startNodeProcess(entry: string, env: Record<string, string>, readyUrl: string, nodeArgs: string[] = [], logFile?: string): Promise<ChildProcess> {
   const stdout = logFile ? fs.openSync(logFile, 'a') : 'ignore';
-  // bin/*.cjs entries load tsx themselves (after sizing the threadpool); .ts files need it here.
+  // bin/serve (what `npm start` runs) is a shell script that execs node with node's flags as its
+  // arguments; bin/*.cjs entries load tsx themselves (after sizing the threadpool); .ts files need it here.
   const loader = entry.endsWith('.ts') ? ['--import', 'tsx'] : [];
-  const child = spawn(process.execPath, [...nodeArgs, ...loader, entry], { env: { ...process.env, ...env }, stdio: ['ignore', stdout, 'inherit'] });
+  const [command, args] = entry === 'bin/serve' ? ['sh', [entry, ...nodeArgs]] : [process.execPath, [...nodeArgs, ...loader, entry]];
+  const child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ['ignore', stdout, 'inherit'] });
   if (typeof stdout === 'number') fs.closeSync(stdout);
   const deadline = Date.now() + 60_000;
   for (;;) {

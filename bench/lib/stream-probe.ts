@@ -5,7 +5,8 @@ import { MediaUrlSigner } from '../../src/recordings/media-url-signer.js';
 import { systemClock } from '../../src/clock.js';
 import { wavHeaderFixed } from '../../src/media/wav.js';
 import { NEW_RECORDING_STORAGE } from '../../src/recordings/recording.js';
-import { timeDownload } from './s3-stream.js';
+import { cpuSeconds } from './proc-cpu.js';
+import { hasCurl, timeDownload, type DownloadClient } from './s3-stream.js';
 
 export const BENCH_SECRET = 'bench-secret-0123456789';
 
@@ -37,16 +38,46 @@ export async function prepareStreamProbe(databaseUrl: string, storageUrl: string
   return { recordingId, key, store };
 }
 
-/** Median MB/s of five downloads each: straight from the bucket (presigned GET) and through the service. */
-export async function measureStreaming(probe: StreamProbe, apiUrl: string): Promise<{ direct: number; service: number }> {
+/** Throughput with one client: straight from the bucket (a presigned GET) and through the service. */
+export interface StreamFigures {
+  client: DownloadClient;
+  direct: number;
+  service: number;
+  /** Every measured download, MB/s, in order. */
+  directRuns: number[];
+  serviceRuns: number[];
+  /** Median CPU milliseconds the service process spent per download through it. */
+  serviceCpuMs: number;
+}
+
+/**
+ * Median MB/s of seven downloads each way, alternating, after two of each to warm up (the
+ * service's first proxied downloads run while V8 still compiles the stream path and the heap
+ * grows). Measured once per client: curl, when installed, uses little CPU of its own, so the
+ * client on this host's shared cores weighs on neither side; Node's fetch is measured as well.
+ */
+export async function measureStreaming(probe: StreamProbe, apiUrl: string, apiPid: number): Promise<StreamFigures[]> {
   const signer = new MediaUrlSigner(BENCH_SECRET, [], 3600, apiUrl, systemClock);
-  const direct: number[] = [];
-  const service: number[] = [];
-  for (let i = 0; i < 5; i++) {
-    direct.push((await timeDownload(await probe.store.signedUrl(probe.key, { ttlSeconds: 600 }))).mbPerSec);
-    service.push((await timeDownload(signer.urlFor(probe.recordingId, 'wav'))).mbPerSec);
+  const figures: StreamFigures[] = [];
+  for (const client of hasCurl() ? (['curl', 'fetch'] as const) : (['fetch'] as const)) {
+    const direct: number[] = [];
+    const service: number[] = [];
+    const cpuMs: number[] = [];
+    for (let i = 0; i < 9; i++) {
+      const d = await timeDownload(await probe.store.signedUrl(probe.key, { ttlSeconds: 600 }), client);
+      const cpuBefore = cpuSeconds(apiPid);
+      const s = await timeDownload(signer.urlFor(probe.recordingId, 'wav'), client);
+      if (i < 2) continue;
+      cpuMs.push((cpuSeconds(apiPid) - cpuBefore) * 1000);
+      direct.push(d.mbPerSec);
+      service.push(s.mbPerSec);
+    }
+    figures.push({ client, direct: median(direct), service: median(service), directRuns: direct, serviceRuns: service, serviceCpuMs: median(cpuMs) });
   }
-  const median = (xs: number[]) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   probe.store.close();
-  return { direct: median(direct), service: median(service) };
+  return figures;
+}
+
+function median(xs: number[]): number {
+  return [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 }

@@ -15,7 +15,7 @@ export function runCli(args: string[], env: Record<string, string>): Promise<{ c
   });
 }
 
-/** A server process started like `npm start` does (bin/server.cjs), with its output collected. */
+/** A server process started like `npm start` does (bin/serve), with its output collected. */
 export interface ServerProcess {
   child: ChildProcess;
   output(): string;
@@ -25,7 +25,8 @@ export interface ServerProcess {
 
 /** Starts the service in its own process, as `npm start` does. */
 export function startServerProcess(env: Record<string, string>): ServerProcess {
-  const child = spawn(process.execPath, [path.join(ROOT, 'bin/server.cjs')], { cwd: ROOT, env: { ...process.env, ...env } });
+  // bin/serve execs node, so `child` is the server itself (its pid, its signals, its exit code).
+  const child = spawn('sh', [path.join(ROOT, 'bin/serve')], { cwd: ROOT, env: { ...process.env, ...env } });
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (out += d));

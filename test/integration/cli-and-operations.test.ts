@@ -24,6 +24,13 @@ describe('the telefonie command and a server process on embedded defaults', () =
     fs.rmSync(dataDir, { recursive: true, force: true });
   });
 
+  it.skipIf(process.platform !== 'linux')('npm start runs node itself (same pid, so signals reach it) with the allocator keeping freed memory', () => {
+    const pid = server.child.pid!;
+    expect(fs.realpathSync(`/proc/${pid}/exe`)).toBe(fs.realpathSync(process.execPath));
+    const environ = fs.readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
+    expect(environ).toEqual(expect.arrayContaining(['MALLOC_TRIM_THRESHOLD_=67108864', 'MALLOC_TOP_PAD_=16777216', 'MALLOC_MMAP_THRESHOLD_=33554432']));
+  });
+
   it('accounts create prints exactly one JSON line whose key works against the running server', async () => {
     const out = await runCli(['accounts', 'create', 'acme'], env);
     expect(out.code).toBe(0);
