@@ -113,7 +113,7 @@ if (byId.cpuUsPerRequest && baseline.cpuUsPerRequest) {
 console.log(`calibration: the bare endpoint with ${busyUs} µs of work per request runs at ${((busy.reqPerSec / baseline.reqPerSec) * 100).toFixed(0)}% of its own req/s`);
 console.log(`GET /recordings?call_id=: p99 ${byCall.p99Ms.toFixed(2)} ms (target <= ${dialect === 'postgres' ? 20 : 10} ms)`);
 
-console.log(`machine quiet ${quietAfterSeconds.toFixed(1)} s after the last load run (audit backlog drained)`);
+console.log(`machine quiet ${quietAfterSeconds.toFixed(1)} s after the last load run`);
 if (s3 && streamFigures.length === 1) console.log('\ncurl is not installed: streaming measured with Node\'s fetch only');
 for (const f of streamFigures) {
   console.log(`\n60-minute 8 kHz stereo WAV (115 MB) from s3rver, ${f.client === 'curl' ? 'curl' : "Node's fetch"}, median of 7: direct from the bucket ${f.direct.toFixed(0)} MB/s, through the service ${f.service.toFixed(0)} MB/s = ${((f.service / f.direct) * 100).toFixed(0)}% (target >= 80%)`);
