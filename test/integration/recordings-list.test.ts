@@ -80,6 +80,16 @@ describe.each(backendNames())('listing recordings on %s', (backend) => {
     expect((await server.api(`/recordings/${rec.id}`)).status).toBe(404);
   });
 
+  it('lists each recording exactly as GET /recordings/{id} serves it, before and after it is cached', async () => {
+    const first = await (await server.api('/recordings?call_id=CA-list-0&page_size=5')).json();
+    const single = await Promise.all(first.recordings.map(async (r: any) => (await server.api(`/recordings/${r.id}`)).json()));
+    expect(first.recordings).toEqual(single);
+    expect(single[0].media_urls.wav).toContain(`/media/${single[0].id}.wav?`);
+    const again = await server.api('/recordings?call_id=CA-list-0&page_size=5');
+    expect(again.headers.get('content-type')).toBe('application/json; charset=utf-8');
+    expect(await again.json()).toEqual({ recordings: single, total: 13, page: 1, page_size: 5 });
+  });
+
   it('defaults to 20 per page', async () => {
     const body = await (await server.api('/recordings')).json();
     expect(body.recordings.length).toBe(20);

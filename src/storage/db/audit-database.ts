@@ -17,14 +17,16 @@ export function auditDatabaseFile(mainFile: string): string {
   return path.join(path.dirname(mainFile), `${path.basename(mainFile, ext)}.audit${ext || '.db'}`);
 }
 
-// The audit file's schema: the main database's audit tables (migration 010), except that
-// `seq` is the rowid itself (INTEGER PRIMARY KEY), one B-tree fewer to update per event.
+// The audit file's schema: the main database's audit tables (migrations 010 and 012), except
+// that `seq` is the rowid itself (INTEGER PRIMARY KEY), one B-tree fewer to update per event.
+// Files made before the resource index went by era (012) lose the old index on their next start.
 const AUDIT_SCHEMA = `
 CREATE TABLE IF NOT EXISTS audit_events (
   seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, at TEXT NOT NULL, account_id TEXT, actor TEXT NOT NULL,
   action TEXT NOT NULL, resource_type TEXT, resource_id TEXT, ip TEXT, details TEXT NOT NULL, prev_hash TEXT NOT NULL, hash TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS audit_events_account ON audit_events (account_id, seq);
-CREATE INDEX IF NOT EXISTS audit_events_resource ON audit_events (resource_id, seq);
+DROP INDEX IF EXISTS audit_events_resource;
+CREATE INDEX IF NOT EXISTS audit_events_resource_by_era ON audit_events ((seq / 8192), resource_id);
 CREATE TABLE IF NOT EXISTS audit_chain_head (id INTEGER PRIMARY KEY, last_seq INTEGER NOT NULL, last_hash TEXT NOT NULL);
 INSERT OR IGNORE INTO audit_chain_head (id, last_seq, last_hash) VALUES (1, 0, '${GENESIS_HASH}');
 `;

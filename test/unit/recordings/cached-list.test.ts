@@ -83,6 +83,60 @@ describe.each(repositoryDialects)('CachedRecordingReader.list on %s', (dialect) 
     expect(page.items).toHaveLength(4);
   });
 
+  it('answers a page read before without a query, until any recording changes', async () => {
+    let external = false;
+    const cache = new RecordingCache(20_000, () => external);
+    cache.setEnabled(true);
+    let queries = 0;
+    let duringRead = () => {};
+    const counting = {
+      list: repo.list.bind(repo),
+      findByIdUnscoped: repo.findByIdUnscoped.bind(repo),
+      findManyByIdUnscoped: repo.findManyByIdUnscoped.bind(repo),
+      listIds: async (...args: Parameters<KyselyRecordingRepository['listIds']>) => {
+        queries++;
+        const result = await repo.listIds(...args);
+        duringRead();
+        return result;
+      },
+    };
+    const reader = new CachedRecordingReader(cache, counting);
+    const expected = await repo.list('A', { callId: 'CA1' }, { page: 1, size: 2 });
+    for (let i = 0; i < 3; i++) expect(await reader.list('A', { callId: 'CA1' }, { page: 1, size: 2 })).toEqual(expected);
+    expect(queries).toBe(1);
+    // Another page, filter or account is a page of its own.
+    await reader.list('A', { callId: 'CA1' }, { page: 2, size: 2 });
+    await reader.list('A', { callId: 'CA2' }, { page: 1, size: 2 });
+    await reader.list('B', { callId: 'CA1' }, { page: 1, size: 2 });
+    await reader.list('A', { callId: 'CA1', createdAfter: at(2) }, { page: 1, size: 2 });
+    expect(queries).toBe(5);
+    await reader.list('A', { callId: 'CA1', createdAfter: at(2) }, { page: 1, size: 2 });
+    expect(queries).toBe(5);
+    // A change to any recording, even one on no cached page, drops every page.
+    cache.invalidate([recording(7, 'B', '', at(0)).id]);
+    await reader.list('A', { callId: 'CA1' }, { page: 1, size: 2 });
+    expect(queries).toBe(6);
+    external = true; // another connection committed (SQLite's data_version moved)
+    await reader.list('A', { callId: 'CA1' }, { page: 1, size: 2 });
+    external = false;
+    expect(queries).toBe(7);
+    // A page read while a change happened is not kept.
+    duringRead = () => cache.invalidate([recording(1, 'A', '', at(0)).id]);
+    await reader.list('A', { callId: 'CA1' }, { page: 1, size: 2 });
+    duringRead = () => {};
+    await reader.list('A', { callId: 'CA1' }, { page: 1, size: 2 });
+    expect(queries).toBe(9);
+    await reader.list('A', { callId: 'CA1' }, { page: 1, size: 2 });
+    expect(queries).toBe(9);
+    // A new recording on the call: the write's invalidation shows it on the next read.
+    await repo.insert(recording(8, 'A', 'CA1', at(8)));
+    cache.invalidate([recording(8, 'A', '', at(0)).id]);
+    const after = await reader.list('A', { callId: 'CA1' }, { page: 1, size: 2 });
+    expect(after.total).toBe(expected.total + 1);
+    expect(after.items[0].id).toBe(recording(8, 'A', '', at(0)).id);
+    await repo.delete('A', recording(8, 'A', '', at(0)).id);
+  });
+
   it('reads whole rows when the cache is off, and for full-text search', async () => {
     const cache = new RecordingCache();
     const reader = new CachedRecordingReader(cache, repo);

@@ -89,6 +89,20 @@ describe('the audit database', () => {
     await second.close();
     await main.close();
   });
+
+  it('replaces the resource index of a file made before it went by era', async () => {
+    const { file, url, main } = await mainWithLegacyEvents(0);
+    const first = openAuditDatabase(main, url);
+    await sql`DROP INDEX audit_events_resource_by_era`.execute(first.handle.db);
+    await sql`CREATE INDEX audit_events_resource ON audit_events (resource_id, seq)`.execute(first.handle.db);
+    await first.close();
+    const second = openAuditDatabase(main, url);
+    const indexes = await sql<{ name: string }>`SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'audit_events' AND sql IS NOT NULL ORDER BY name`.execute(second.handle.db);
+    expect(indexes.rows.map((r) => r.name)).toEqual(['audit_events_account', 'audit_events_resource_by_era']);
+    expect(fs.existsSync(auditDatabaseFile(file))).toBe(true);
+    await second.close();
+    await main.close();
+  });
 });
 
 describe('the audit writer thread', () => {

@@ -10,6 +10,7 @@ import * as m008 from './008-integrity.js';
 import * as m009 from './009-exports.js';
 import * as m010 from './010-audit.js';
 import * as m011 from './011-recording-change-notify.js';
+import * as m012 from './012-audit-resource-by-era.js';
 
 /**
  * Every migration, in order. Names sort lexically and are never renamed: the
@@ -27,4 +28,5 @@ export const migrations: Record<string, Migration> = {
   '009-exports': m009,
   '010-audit': m010,
   '011-recording-change-notify': m011,
+  '012-audit-resource-by-era': m012,
 };
