@@ -1,6 +1,9 @@
-// npm run bench:api [-- --db postgres] [--count N] [--connections 50] [--seconds 10] [--profile DIR]
+// npm run bench:api [-- --db postgres] [--count N] [--connections 50] [--seconds 10] [--rounds 3] [--profile DIR]
 // Prints req/s and latency of GET /recordings/{id} and GET /recordings?call_id=... beside a
-// bare Fastify endpoint measured in the same run, and the MP3 encoding speed.
+// bare Fastify endpoint measured in the same run, and the MP3 encoding speed. The bare
+// endpoint, by id and list run in turn, `rounds` times: on a shared host the machine's speed
+// drifts within a minute, so each by-id run is judged against the bare run just before it,
+// and the targets against the median round.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -18,6 +21,7 @@ import { startNodeProcess, startProcess, stopProcess } from './lib/spawn.js';
 import { benchMp3Encode, printMp3Bench } from './mp3-encode.bench.js';
 import { startS3rver } from './lib/s3-stream.js';
 import { waitForQuietMachine } from './lib/proc-cpu.js';
+import { median } from './lib/median.js';
 import { measureStreaming, prepareStreamProbe, BENCH_SECRET, type StreamFigures } from './lib/stream-probe.js';
 
 const { values } = parseArgs({
@@ -26,6 +30,7 @@ const { values } = parseArgs({
     count: { type: 'string' },
     connections: { type: 'string', default: '50' },
     seconds: { type: 'string', default: '10' },
+    rounds: { type: 'string', default: '3' },
     /** Writes a V8 CPU profile of the API process into this directory. */
     profile: { type: 'string' },
   },
@@ -34,6 +39,7 @@ const dialect = values.db === 'postgres' ? 'postgres' : 'sqlite';
 const count = Number(values.count ?? (dialect === 'postgres' ? 1_000_000 : 100_000));
 const connections = Number(values.connections);
 const seconds = Number(values.seconds);
+const rounds = Math.max(1, Number(values.rounds));
 
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'telefonie-bench-'));
 let databaseUrl = `sqlite://${path.join(dataDir, 'bench.db')}`;
@@ -76,6 +82,8 @@ const api = await startNodeProcess(
 // The calibration run: the bare endpoint doing this much synchronous work per request.
 const busyUs = 30;
 const results: LoadResult[] = [];
+const roundsRun: Array<{ bare: LoadResult; byId: LoadResult; byCall: LoadResult }> = [];
+let calibration: LoadResult | undefined;
 let streamFigures: StreamFigures[] = [];
 let quietAfterSeconds = 0;
 try {
@@ -87,10 +95,18 @@ try {
   // Lists read their recordings through the recording cache: its first pass over the sampled
   // calls costs a second query per page, as on any server after a start; the runs measure the steady state.
   await load('warm-up', { url: `http://127.0.0.1:${apiPort}`, paths: callIds.map((c) => `/v1/recordings/recordings?call_id=${c}`), headers, connections, seconds: 2 });
-  results.push(await load('bare Fastify GET /bare/{id} (baseline)', { url: `http://127.0.0.1:${barePort}`, paths: barePaths, connections, seconds, serverPid: bare.pid }));
-  results.push(await load(`bare + ${busyUs} µs of synchronous work (calibration)`, { url: `http://127.0.0.1:${barePort}`, paths: ids.map((id) => `/bare-busy/${busyUs}/${id}`), connections, seconds, serverPid: bare.pid }));
-  results.push(await load('GET /recordings/{id}', { url: `http://127.0.0.1:${apiPort}`, paths: ids.map((id) => `/v1/recordings/recordings/${id}`), headers, connections, seconds, serverPid: api.pid }));
-  results.push(await load('GET /recordings?call_id=', { url: `http://127.0.0.1:${apiPort}`, paths: callIds.map((c) => `/v1/recordings/recordings?call_id=${c}`), headers, connections, seconds, serverPid: api.pid }));
+  calibration = await load(`bare + ${busyUs} µs of synchronous work (calibration)`, { url: `http://127.0.0.1:${barePort}`, paths: ids.map((id) => `/bare-busy/${busyUs}/${id}`), connections, seconds, serverPid: bare.pid });
+  results.push(calibration);
+  for (let round = 1; round <= rounds; round++) {
+    const tag = rounds > 1 ? ` (round ${round})` : '';
+    const run = {
+      bare: await load(`bare Fastify GET /bare/{id} (baseline)${tag}`, { url: `http://127.0.0.1:${barePort}`, paths: barePaths, connections, seconds, serverPid: bare.pid }),
+      byId: await load(`GET /recordings/{id}${tag}`, { url: `http://127.0.0.1:${apiPort}`, paths: ids.map((id) => `/v1/recordings/recordings/${id}`), headers, connections, seconds, serverPid: api.pid }),
+      byCall: await load(`GET /recordings?call_id=${tag}`, { url: `http://127.0.0.1:${apiPort}`, paths: callIds.map((c) => `/v1/recordings/recordings?call_id=${c}`), headers, connections, seconds, serverPid: api.pid }),
+    };
+    roundsRun.push(run);
+    results.push(run.bare, run.byId, run.byCall);
+  }
   // The load runs may leave work behind (the audit writer's backlog of read events, PostgreSQL
   // vacuuming the audit table) that would share the cores with the streams.
   quietAfterSeconds = await waitForQuietMachine();
@@ -104,14 +120,18 @@ try {
 
 console.log(`\n${dialect}, ${count.toLocaleString()} recordings, ${connections} connections, ${seconds} s each, load generator in this process:\n`);
 printTable(results);
-const [baseline, busy, byId, byCall] = results;
-console.log(`\nGET /recordings/{id}: ${((byId.reqPerSec / baseline.reqPerSec) * 100).toFixed(0)}% of the bare endpoint's req/s (target ${dialect === 'postgres' ? '>= 40' : '>= 50'}%)`);
-if (byId.cpuUsPerRequest && baseline.cpuUsPerRequest) {
+const percent = (x: number) => `${(x * 100).toFixed(0)}%`;
+const each = (xs: number[], fmt: (x: number) => string) => (xs.length > 1 ? `${xs.map(fmt).join(', ')} in the ${xs.length} rounds, median ` : '');
+const byIdShare = roundsRun.map((r) => r.byId.reqPerSec / r.bare.reqPerSec);
+console.log(`\nGET /recordings/{id}: ${each(byIdShare, percent)}${percent(median(byIdShare))} of the bare endpoint's req/s (target ${dialect === 'postgres' ? '>= 40' : '>= 50'}%)`);
+if (roundsRun.every((r) => r.byId.cpuUsPerRequest && r.bare.cpuUsPerRequest)) {
   // The load generator shares this host's cores, so req/s moves with everything else running; CPU per request far less.
-  console.log(`GET /recordings/{id}: ${byId.cpuUsPerRequest.toFixed(0)} µs of server CPU per request against ${baseline.cpuUsPerRequest.toFixed(0)} µs for the bare endpoint (bare/by-id = ${((baseline.cpuUsPerRequest / byId.cpuUsPerRequest) * 100).toFixed(0)}%)`);
+  const cpu = (pick: (r: (typeof roundsRun)[number]) => LoadResult) => median(roundsRun.map((r) => pick(r).cpuUsPerRequest!));
+  console.log(`GET /recordings/{id}: ${cpu((r) => r.byId).toFixed(0)} µs of server CPU per request against ${cpu((r) => r.bare).toFixed(0)} µs for the bare endpoint (medians; bare/by-id = ${percent(cpu((r) => r.bare) / cpu((r) => r.byId))})`);
 }
-console.log(`calibration: the bare endpoint with ${busyUs} µs of work per request runs at ${((busy.reqPerSec / baseline.reqPerSec) * 100).toFixed(0)}% of its own req/s`);
-console.log(`GET /recordings?call_id=: p99 ${byCall.p99Ms.toFixed(2)} ms (target <= ${dialect === 'postgres' ? 20 : 10} ms)`);
+console.log(`calibration: the bare endpoint with ${busyUs} µs of work per request runs at ${percent(calibration!.reqPerSec / roundsRun[0].bare.reqPerSec)} of its own req/s (round 1)`);
+const listP99 = roundsRun.map((r) => r.byCall.p99Ms);
+console.log(`GET /recordings?call_id=: p99 ${each(listP99, (x) => `${x.toFixed(0)} ms`)}${median(listP99).toFixed(2)} ms (target <= ${dialect === 'postgres' ? 20 : 10} ms)`);
 
 console.log(`machine quiet ${quietAfterSeconds.toFixed(1)} s after the last load run`);
 if (s3 && streamFigures.length === 1) console.log('\ncurl is not installed: streaming measured with Node\'s fetch only');

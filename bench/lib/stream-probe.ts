@@ -1,3 +1,4 @@
+import { median } from './median.js';
 import { openDatabase } from '../../src/storage/db/database.js';
 import { KyselyRecordingRepository } from '../../src/storage/db/recordings.repo.js';
 import { parseS3Url, S3BlobStore } from '../../src/storage/blob/s3.js';
@@ -76,8 +77,4 @@ export async function measureStreaming(probe: StreamProbe, apiUrl: string, apiPi
   }
   probe.store.close();
   return figures;
-}
-
-function median(xs: number[]): number {
-  return [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 }
