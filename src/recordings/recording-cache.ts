@@ -110,9 +110,23 @@ export interface ListedIds {
   readonly total: number;
 }
 
-/** What identifies a list page: the account, every filter but `q`, and the page. */
+/**
+ * Each filter's part of a page's key, every filter but `q` (full-text search is not cached):
+ * typed as a record of them all, so a filter added later cannot be left out of the key.
+ */
+const FILTER_KEY_PARTS: Record<keyof Omit<RecordingFilter, 'q'>, (f: RecordingFilter) => unknown> = {
+  callId: (f) => f.callId,
+  status: (f) => f.status,
+  source: (f) => f.source,
+  createdAfter: (f) => f.createdAfter?.getTime(),
+  createdBefore: (f) => f.createdBefore?.getTime(),
+  integrity: (f) => f.integrity,
+};
+const keyParts = Object.values(FILTER_KEY_PARTS);
+
+/** What identifies a list page: the account, the filters and the page. */
 function pageKey(accountId: string, f: RecordingFilter, page: PageRequest): string {
-  return JSON.stringify([accountId, f.callId, f.status, f.source, f.createdAfter?.getTime(), f.createdBefore?.getTime(), f.integrity, page.page, page.size]);
+  return JSON.stringify([accountId, page.page, page.size, ...keyParts.map((part) => part(f))]);
 }
 
 /**

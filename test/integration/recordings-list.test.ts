@@ -90,6 +90,28 @@ describe.each(backendNames())('listing recordings on %s', (backend) => {
     expect(await again.json()).toEqual({ recordings: single, total: 13, page: 1, page_size: 5 });
   });
 
+  it('lists a recording another process inserted, on a page read before', async () => {
+    const page = async () => (await (await server.api('/recordings?call_id=CA-list-0&page_size=100')).json()).recordings.map((r: any) => r.id);
+    const before = await page();
+    expect(await page()).toEqual(before); // now kept in the cache
+    const id = `RE${'f'.repeat(32)}`;
+    await runElsewhere(
+      server.backend.env.DATABASE_URL,
+      `INSERT INTO recordings (id, account_id, call_id, status, source, channels, sample_rate, duration_ms, date_created, date_updated, wav_key, wav_bytes, wav_sha256, mp3_key, mp3_bytes, mp3_sha256, details)
+       SELECT $1, account_id, call_id, status, source, channels, sample_rate, duration_ms, '2030-01-01T00:00:00.000Z', date_updated, wav_key, wav_bytes, wav_sha256, mp3_key, mp3_bytes, mp3_sha256, details FROM recordings WHERE id = $2`,
+      [id, before[0]],
+    );
+    // SQLite: seen on the next request (data_version). PostgreSQL: once the NOTIFY has arrived.
+    const deadline = Date.now() + (backend === 'sqlite+disk' ? 0 : 2000);
+    let after = await page();
+    while (after[0] !== id && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 20));
+      after = await page();
+    }
+    expect(after).toEqual([id, ...before]);
+    await runElsewhere(server.backend.env.DATABASE_URL, 'DELETE FROM recordings WHERE id = $1', [id]);
+  });
+
   it('defaults to 20 per page', async () => {
     const body = await (await server.api('/recordings')).json();
     expect(body.recordings.length).toBe(20);

@@ -11,6 +11,7 @@ import * as m009 from './009-exports.js';
 import * as m010 from './010-audit.js';
 import * as m011 from './011-recording-change-notify.js';
 import * as m012 from './012-audit-resource-by-era.js';
+import * as m013 from './013-recording-insert-notify.js';
 
 /**
  * Every migration, in order. Names sort lexically and are never renamed: the
@@ -29,4 +30,5 @@ export const migrations: Record<string, Migration> = {
   '010-audit': m010,
   '011-recording-change-notify': m011,
   '012-audit-resource-by-era': m012,
+  '013-recording-insert-notify': m013,
 };
