@@ -2,6 +2,7 @@ import path from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import { openDatabase, sqliteFileFromUrl, type DatabaseHandle } from './database.js';
 import { GENESIS_HASH } from '../../compliance/audit/audit-event.js';
+import { AUDIT_ERA_EVENTS } from './audit.repo.js';
 
 /** Where the audit trail lives: its own handle and the URL another thread can open it with. */
 export interface AuditDatabase {
@@ -26,7 +27,7 @@ CREATE TABLE IF NOT EXISTS audit_events (
   action TEXT NOT NULL, resource_type TEXT, resource_id TEXT, ip TEXT, details TEXT NOT NULL, prev_hash TEXT NOT NULL, hash TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS audit_events_account ON audit_events (account_id, seq);
 DROP INDEX IF EXISTS audit_events_resource;
-CREATE INDEX IF NOT EXISTS audit_events_resource_by_era ON audit_events ((seq / 8192), resource_id);
+CREATE INDEX IF NOT EXISTS audit_events_resource_by_era ON audit_events ((seq / ${AUDIT_ERA_EVENTS}), resource_id);
 CREATE TABLE IF NOT EXISTS audit_chain_head (id INTEGER PRIMARY KEY, last_seq INTEGER NOT NULL, last_hash TEXT NOT NULL);
 INSERT OR IGNORE INTO audit_chain_head (id, last_seq, last_hash) VALUES (1, 0, '${GENESIS_HASH}');
 `;

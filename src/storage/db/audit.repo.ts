@@ -41,15 +41,19 @@ function chainRows(entries: Array<AuditEntry & { id: string; at: string }>, seq:
   return rows;
 }
 
+/** Events per era of the resource index, `(seq / AUDIT_ERA_EVENTS, resource_id)` (migration 012). */
+export const AUDIT_ERA_EVENTS = 8192;
+
 /**
- * The numbers of a resource's events, through the era-first resource index (migration 012):
- * one probe per era of 8,192 events. A subquery of its own, so the planner looks the
- * events up by number instead of walking the account's whole trail for the resource.
+ * The numbers of a resource's events, through the era-first resource index: one probe per
+ * era. A subquery of its own, so the planner looks the events up by number instead of
+ * walking the account's whole trail for the resource.
  */
-function eventsOfResource(resourceId: string) {
+export function eventsOfResource(resourceId: string) {
+  const era = sql.lit(AUDIT_ERA_EVENTS);
   return sql<number>`WITH RECURSIVE era (n) AS (
-      SELECT 0 UNION ALL SELECT n + 1 FROM era WHERE n < (SELECT max(seq) FROM audit_events) / 8192)
-    SELECT seq FROM audit_events WHERE (seq / 8192) IN (SELECT n FROM era) AND resource_id = ${resourceId}`;
+      SELECT 0 UNION ALL SELECT n + 1 FROM era WHERE n < (SELECT max(seq) FROM audit_events) / ${era})
+    SELECT seq FROM audit_events WHERE (seq / ${era}) IN (SELECT n FROM era) AND resource_id = ${resourceId}`;
 }
 
 const SEQ = 0;
